@@ -1,0 +1,86 @@
+"""Configuration: documented defaults, overridden by ``MIGKG_*`` environment variables,
+overridden in turn by whatever mapping the caller (a test, the CLI) passes in.
+
+Nothing here holds state; :func:`load_config` returns a fresh dict every time so that two
+apps in one process (as the tests create) never share settings.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Mapping
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    # Base IRI against which the relative IRIs of graph_data/ are resolved; the data's IRIs
+    # dereference on the host that serves them. Must end with "/".
+    "BASE_IRI": "http://127.0.0.1:8080/",
+    # Source folders (data as data).
+    "ONTOLOGY_DIR": str(PROJECT_ROOT / "ontology"),
+    "GRAPH_DATA_DIR": str(PROJECT_ROOT / "graph_data"),
+    "SHAPES_DIR": str(PROJECT_ROOT / "shapes"),
+    # Build output: the publishable dataset (TriG and N-Quads) and its version stamp.
+    "DATASET_DIR": str(PROJECT_ROOT / "var" / "dataset"),
+    # Persistent Oxigraph store (RocksDB directory) the server queries.
+    "STORE_DIR": str(PROJECT_ROOT / "var" / "store"),
+    # Serving.
+    "HOST": "127.0.0.1",
+    "PORT": 8080,
+    "WORKERS": 2,
+    # Query limits (seconds, bytes, rows).
+    "QUERY_TIMEOUT": 30.0,
+    "MAX_QUERY_BYTES": 100_000,
+    "MAX_RESULT_ROWS": 10_000,
+    # SERVICE endpoints a federated query may contact; empty = SERVICE refused.
+    "SERVICE_ALLOWLIST": [],
+    # Store backend, chosen once at startup: "embedded" (pyoxigraph in STORE_DIR).
+    "STORE_BACKEND": "embedded",
+    # Query child processes per server worker (each opens the store read-only; one running
+    # past QUERY_TIMEOUT is killed and replaced). Raise it with WORKER_THREADS.
+    "QUERY_PROCESSES": 1,
+    # Threads per gunicorn worker: 1 = sync workers, more = gthread workers.
+    "WORKER_THREADS": 1,
+    # Cache-Control max-age (seconds) for GET query results; ETag/Last-Modified come from
+    # the dataset version.
+    "CACHE_MAX_AGE": 300,
+    # Built YASGUI assets (npm @zazuko/yasgui, installed by `make install`); when the folder
+    # is missing the query editor falls back to a plain HTML form.
+    "YASGUI_DIR": str(PROJECT_ROOT / "node_modules" / "@zazuko" / "yasgui" / "build"),
+    # One JSON line per request on the "migkg.access" logger (query time, result size).
+    "ACCESS_LOG": True,
+}
+
+_INT_KEYS = {"PORT", "WORKERS", "MAX_QUERY_BYTES", "MAX_RESULT_ROWS", "QUERY_PROCESSES",
+             "WORKER_THREADS", "CACHE_MAX_AGE"}
+_BOOL_KEYS = {"ACCESS_LOG"}
+_FLOAT_KEYS = {"QUERY_TIMEOUT"}
+_LIST_KEYS = {"SERVICE_ALLOWLIST"}
+
+
+def _coerce(key: str, raw: str) -> Any:
+    if key in _INT_KEYS:
+        return int(raw)
+    if key in _FLOAT_KEYS:
+        return float(raw)
+    if key in _BOOL_KEYS:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if key in _LIST_KEYS:
+        return [item.strip() for item in raw.split(",") if item.strip()]
+    return raw
+
+
+def load_config(overrides: Mapping[str, Any] | None = None,
+                environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Defaults, then ``MIGKG_<KEY>`` environment variables, then ``overrides``."""
+    environ = os.environ if environ is None else environ
+    config = dict(DEFAULTS)
+    for key in DEFAULTS:
+        raw = environ.get(f"MIGKG_{key}")
+        if raw is not None:
+            config[key] = _coerce(key, raw)
+    if overrides:
+        config.update(overrides)
+    if not str(config["BASE_IRI"]).endswith("/"):
+        config["BASE_IRI"] = str(config["BASE_IRI"]) + "/"
+    return config
