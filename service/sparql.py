@@ -1,0 +1,501 @@
+"""Blueprint ``sparql``: the SPARQL 1.1 Protocol endpoint and the descriptions around it.
+
+SPARQL 1.1 Protocol: https://www.w3.org/TR/sparql11-protocol/ (query operation only: this
+endpoint is read-only). Service Description: https://www.w3.org/TR/sparql11-service-description/.
+VoID: https://www.w3.org/TR/void/.
+
+Routes:
+
+* ``/sparql`` — ``GET ?query=``, form ``POST``, ``POST application/sparql-query``; without a
+  query, the HTML editor for browsers and the Service Description for RDF clients;
+* ``/sparql/examples`` — the catalogue of example queries (``service/queries/examples``);
+* ``/.well-known/void`` — VoID description of the dataset;
+* ``/healthz`` — store reachable, triple count, dataset version (JSON);
+* ``/download/dataset.nq``, ``/download/dataset.trig`` — the dumps VoID points to;
+* ``/assets/yasgui/<file>`` — the locally installed YASGUI build (never a CDN).
+
+Queries are never parsed here: :mod:`service.store.querytext` answers the few questions asked
+before running one, and the store returns bytes already serialised by Oxigraph.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from flask import (Blueprint, Response, abort, current_app, g, jsonify, render_template,
+                   request, send_from_directory, url_for)
+from werkzeug.datastructures import MultiDict
+
+from .errors import (NotAcceptableError, ProtocolError, QueryTooLarge, ServiceRefused,
+                     UnsupportedMediaType, UpdateRefused)
+from .negotiation import (GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, choose_format,
+                          prefers_html)
+from .store.querytext import analyse
+
+bp = Blueprint("sparql", __name__)
+
+FORM_TYPE = "application/x-www-form-urlencoded"
+QUERY_TYPE = "application/sparql-query"
+UPDATE_TYPE = "application/sparql-update"
+_UPDATE_PARAMS = ("update", "using-graph-uri", "using-named-graph-uri")
+READ_ONLY_MESSAGE = ("this public endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, "
+                     "CLEAR, ...) is refused; download the dataset (see /.well-known/void) to "
+                     "change a copy")
+
+
+def get_store():
+    """The store opened by :func:`service.create_app`."""
+    return current_app.extensions["kg_store"]
+
+
+# -- example queries --------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Example:
+    """One ``service/queries/examples/*.rq`` file: header comments, then the query."""
+
+    slug: str
+    title: str
+    description: str
+    query: str
+
+
+def parse_example(slug: str, text: str) -> Example:
+    """Read the ``# title:`` / ``# description:`` header (continuation lines start ``#``)."""
+    fields: dict[str, list[str]] = {}
+    key = None
+    for line in text.splitlines():
+        if not line.startswith("#"):
+            break
+        body = line[1:].strip()
+        name, sep, value = body.partition(":")
+        if sep and name.strip().lower() in ("title", "description"):
+            key = name.strip().lower()
+            fields[key] = [value.strip()]
+        elif key and body:
+            fields[key].append(body)
+    title = " ".join(fields.get("title", [slug]))
+    description = " ".join(fields.get("description", []))
+    return Example(slug, title, description, text)
+
+
+def load_examples() -> list[Example]:
+    """Every example query, sorted by file name."""
+    folder = resources.files("service") / "queries" / "examples"
+    if not folder.is_dir():
+        return []
+    examples = [parse_example(entry.name[:-3], entry.read_text(encoding="utf-8"))
+                for entry in folder.iterdir() if entry.name.endswith(".rq")]
+    return sorted(examples, key=lambda e: e.slug)
+
+
+# -- the protocol request ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ProtocolRequest:
+    query: str | None
+    default_graphs: tuple[str, ...] | None
+    named_graphs: tuple[str, ...] | None
+    formats: tuple[str, ...]
+
+
+def _charset_is_utf8(req) -> bool:
+    charset = req.mimetype_params.get("charset")
+    return charset is None or charset.strip().lower() in ("utf-8", "utf8")
+
+
+def read_protocol_request(req) -> ProtocolRequest:
+    """Parameters of a query operation, per Protocol §2.1.
+
+    :raises UpdateRefused: for any update operation.
+    :raises UnsupportedMediaType: a POST body that is neither form-encoded nor a query.
+    :raises ProtocolError: two queries, a body that is not UTF-8.
+    """
+    params: MultiDict = MultiDict(req.args)
+    direct_query = None
+    if req.method == "POST":
+        mimetype = req.mimetype
+        if mimetype == UPDATE_TYPE:
+            raise UpdateRefused(READ_ONLY_MESSAGE)
+        if mimetype not in (FORM_TYPE, QUERY_TYPE):
+            raise UnsupportedMediaType(
+                f"POST needs Content-Type {FORM_TYPE} (query=...) or {QUERY_TYPE} (the "
+                f"query as the body); got {mimetype or 'none'}",
+                supported=[FORM_TYPE, QUERY_TYPE])
+        if not _charset_is_utf8(req):
+            raise UnsupportedMediaType(
+                f"the body must be UTF-8, not {req.mimetype_params.get('charset')}")
+        body = req.get_data(cache=False)
+        try:
+            text = body.decode("utf-8")
+            if mimetype == QUERY_TYPE:
+                direct_query = text
+            else:
+                params.update(MultiDict(parse_qsl(text, keep_blank_values=True,
+                                                  encoding="utf-8", errors="strict")))
+        except UnicodeDecodeError as exc:
+            raise ProtocolError(f"the request body is not valid UTF-8: {exc}") from None
+    if any(name in params for name in _UPDATE_PARAMS):
+        raise UpdateRefused(READ_ONLY_MESSAGE)
+    queries = params.getlist("query") + ([direct_query] if direct_query is not None else [])
+    if len(queries) > 1:
+        raise ProtocolError(f"exactly one query per request, got {len(queries)}")
+    default_graphs = tuple(params.getlist("default-graph-uri")) or None
+    named_graphs = tuple(params.getlist("named-graph-uri")) or None
+    if default_graphs is not None and named_graphs is None:
+        named_graphs = ()
+    elif named_graphs is not None and default_graphs is None:
+        default_graphs = ()
+    formats = tuple(v for name in ("format", "output") for v in params.getlist(name) if v)
+    return ProtocolRequest(queries[0] if queries else None, default_graphs, named_graphs, formats)
+
+
+def check_services(services: tuple[str | None, ...], allowlist) -> None:
+    """:raises ServiceRefused: for a SERVICE endpoint not in ``allowlist``."""
+    for target in services:
+        if target is None or target not in allowlist:
+            shown = f"<{target}>" if target else "with a variable or unresolved endpoint"
+            raise ServiceRefused(
+                f"SERVICE {shown} refused: this endpoint makes no outbound requests unless "
+                "the endpoint is listed in SERVICE_ALLOWLIST", endpoint=target)
+
+
+# -- the endpoint -------------------------------------------------------------------------
+
+def _etag(version: str | None, req: ProtocolRequest, accept: str | None) -> str:
+    key = "\0".join((version or "", req.query or "", repr(req.default_graphs),
+                     repr(req.named_graphs), accept or "", ",".join(req.formats)))
+    return f"{version}-{hashlib.blake2b(key.encode('utf-8'), digest_size=10).hexdigest()}"
+
+
+def _last_modified(meta: dict[str, Any] | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(meta["built"]) if meta else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def query():
+    """The SPARQL 1.1 Protocol query operation."""
+    config = current_app.config
+    preq = read_protocol_request(request)
+    accept = request.headers.get("Accept")
+    html = "html" in preq.formats or (not preq.formats and prefers_html(accept))
+    if preq.query is None:
+        if request.method == "POST":
+            raise ProtocolError("no query: send query=... (form) or the query as the body")
+        if html:
+            return editor()
+        return _description_response(service_description_graph(), accept, preq.formats)
+    if len(preq.query.encode("utf-8")) > config["MAX_QUERY_BYTES"]:
+        raise QueryTooLarge(f"the query is larger than the limit of {config['MAX_QUERY_BYTES']} "
+                            "bytes", limit_bytes=config["MAX_QUERY_BYTES"])
+    info = analyse(preq.query)
+    if info.is_update:
+        raise UpdateRefused(READ_ONLY_MESSAGE)
+    check_services(info.services, config["SERVICE_ALLOWLIST"])
+    g.sparql = {"form": info.form}
+    if html:
+        return results_page(preq, info.form)
+    if info.form:
+        table = GRAPH_FORMATS if info.form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
+        try:
+            choose_format(table, accept, preq.formats or None)
+        except NotAcceptable as exc:
+            raise NotAcceptableError(str(exc), supported=exc.supported) from None
+    store = get_store()
+    conditional = request.method == "GET"
+    if conditional:
+        meta = store.metadata()
+        version = meta["version"] if meta else None
+        etag = _etag(version, preq, accept)
+        if version and request.if_none_match.contains_weak(etag):
+            return _not_modified(etag, meta)
+    started = time.perf_counter()
+    result = store.query(preq.query, accept=accept, format=preq.formats or None,
+                         default_graphs=preq.default_graphs, named_graphs=preq.named_graphs)
+    g.sparql.update(ms=round((time.perf_counter() - started) * 1000, 3), rows=result.rows,
+                    bytes=len(result.body), truncated=result.truncated, kind=result.kind)
+    response = Response(result.body, 200, content_type=result.content_type)
+    headers = response.headers
+    headers["Vary"] = "Accept"
+    if result.rows is not None:
+        headers["X-Result-Rows"] = str(result.rows)
+    if result.truncated:
+        headers["X-Result-Truncated"] = "true"
+        headers["X-Result-Limit"] = str(config["MAX_RESULT_ROWS"])
+    if conditional and result.version:
+        meta = store.metadata()
+        response.set_etag(_etag(result.version, preq, accept))
+        modified = _last_modified(meta)
+        if modified:
+            response.last_modified = modified
+        headers["Cache-Control"] = f"public, max-age={config['CACHE_MAX_AGE']}"
+    else:
+        headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _not_modified(etag: str, meta) -> Response:
+    response = Response(status=304)
+    response.set_etag(etag)
+    modified = _last_modified(meta)
+    if modified:
+        response.last_modified = modified
+    response.headers["Cache-Control"] = f"public, max-age={current_app.config['CACHE_MAX_AGE']}"
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def results_page(preq: ProtocolRequest, form: str | None):
+    """A query's results as an HTML table (browsers, and the editor's plain-form fallback)."""
+    result = get_store().query(preq.query, format=("srj", "turtle"),
+                               default_graphs=preq.default_graphs,
+                               named_graphs=preq.named_graphs)
+    context: dict[str, Any] = {"query": preq.query, "result": result,
+                               "examples": current_app.extensions["kg_examples"]}
+    if result.kind == "graph":
+        context["graph_text"] = result.body.decode("utf-8")
+    else:
+        data = json.loads(result.body)
+        context["boolean"] = data.get("boolean")
+        context["variables"] = data.get("head", {}).get("vars", [])
+        context["bindings"] = data.get("results", {}).get("bindings", [])
+    response = Response(render_template("results.html", **context), 200,
+                        content_type="text/html; charset=utf-8")
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def editor():
+    """The query editor: YASGUI when its build is installed, else a plain form."""
+    examples = current_app.extensions["kg_examples"]
+    chosen = request.args.get("example")
+    selected = next((e for e in examples if e.slug == chosen), examples[0] if examples else None)
+    yasgui = current_app.extensions["kg_yasgui"]
+    response = Response(render_template(
+        "sparql.html", examples=examples, selected=selected, yasgui=yasgui,
+        endpoint=url_for("sparql.query", _external=True)), 200,
+        content_type="text/html; charset=utf-8")
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@bp.route("/sparql/examples")
+def examples():
+    """The example-query catalogue."""
+    return render_template("examples.html", examples=current_app.extensions["kg_examples"],
+                           endpoint=url_for("sparql.query", _external=True))
+
+
+# -- descriptions: Service Description, VoID ---------------------------------------------
+
+_RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld",
+                   "rdfxml": "xml", "trig": "trig", "nquads": "nquads"}
+_FORMAT_IRIS = {
+    "application/sparql-results+json": "SPARQL_Results_JSON",
+    "application/sparql-results+xml": "SPARQL_Results_XML",
+    "text/csv": "SPARQL_Results_CSV", "text/tab-separated-values": "SPARQL_Results_TSV",
+    "text/turtle": "Turtle", "application/n-triples": "N-Triples",
+    "application/ld+json": "JSON-LD", "application/rdf+xml": "RDF_XML",
+    "application/trig": "TriG", "application/n-quads": "N-Quads",
+}
+
+
+def _description_response(graph, accept, formats) -> Response:
+    try:
+        row = choose_format(GRAPH_FORMATS, accept, formats or None)
+    except NotAcceptable as exc:
+        raise NotAcceptableError(str(exc), supported=exc.supported) from None
+    cache = current_app.extensions["kg_description_cache"]
+    key = (id(graph), row.key)
+    body = cache.get(key)
+    if body is None:
+        body = graph.serialize(format=_RDFLIB_FORMATS[row.key], encoding="utf-8")
+        cache[key] = body
+    response = Response(body, 200, content_type=row.content_type)
+    response.headers["Vary"] = "Accept"
+    response.headers["Cache-Control"] = f"public, max-age={current_app.config['CACHE_MAX_AGE']}"
+    return response
+
+
+def _cached_graph(name: str, build):
+    """``build()`` once per (name, host, dataset version); descriptions change with both."""
+    store = get_store()
+    key = (name, request.host_url, store.version())
+    cache = current_app.extensions["kg_description_cache"]
+    graph = cache.get(key)
+    if graph is None:
+        if len(cache) > 256:
+            cache.clear()
+        graph = build(store.metadata() or {})
+        cache[key] = graph
+    return graph
+
+
+def _namespaces():
+    from rdflib import Namespace
+    return {
+        "sd": Namespace("http://www.w3.org/ns/sparql-service-description#"),
+        "void": Namespace("http://rdfs.org/ns/void#"),
+        "formats": Namespace("http://www.w3.org/ns/formats/"),
+        "dct": Namespace("http://purl.org/dc/terms/"),
+        "ent": Namespace("http://www.w3.org/ns/entailment/"),
+    }
+
+
+def service_description_graph():
+    """The SPARQL 1.1 Service Description of this endpoint (an rdflib Graph)."""
+    def build(meta):
+        from rdflib import BNode, Graph, Literal, URIRef
+        from rdflib.namespace import RDF, RDFS, XSD
+
+        ns = _namespaces()
+        sd, void, formats, dct = ns["sd"], ns["void"], ns["formats"], ns["dct"]
+        graph = Graph()
+        for prefix, namespace in ns.items():
+            graph.bind(prefix, namespace)
+        endpoint = URIRef(url_for("sparql.query", _external=True))
+        service = endpoint
+        graph.add((service, RDF.type, sd.Service))
+        graph.add((service, sd.endpoint, endpoint))
+        graph.add((service, sd.supportedLanguage, sd.SPARQL11Query))
+        graph.add((service, sd.feature, sd.UnionDefaultGraph))
+        if current_app.config["SERVICE_ALLOWLIST"]:
+            graph.add((service, sd.feature, sd.BasicFederatedQuery))
+        graph.add((service, sd.defaultEntailmentRegime, ns["ent"].Simple))
+        for media_type in list(_FORMAT_IRIS):
+            graph.add((service, sd.resultFormat, formats[_FORMAT_IRIS[media_type]]))
+        graph.add((service, dct.description, Literal(
+            "Read-only SPARQL 1.1 endpoint of migkg. The default graph is the union of all "
+            "named graphs (one per source document); address a single graph with GRAPH or "
+            "named-graph-uri. Limits: query time "
+            f"{current_app.config['QUERY_TIMEOUT']:g} s, query size "
+            f"{current_app.config['MAX_QUERY_BYTES']} bytes, "
+            f"{current_app.config['MAX_RESULT_ROWS']} result rows.", lang="en")))
+        graph.add((service, RDFS.seeAlso, URIRef(url_for("sparql.void", _external=True))))
+        dataset = BNode("defaultDataset")
+        graph.add((service, sd.defaultDataset, dataset))
+        graph.add((dataset, RDF.type, sd.Dataset))
+        default_graph = BNode("defaultGraph")
+        graph.add((dataset, sd.defaultGraph, default_graph))
+        graph.add((default_graph, RDF.type, sd.Graph))
+        graph.add((default_graph, void.triples,
+                   Literal(int(meta.get("triples", 0)), datatype=XSD.integer)))
+        for index, item in enumerate(meta.get("graphs", [])):
+            named = BNode(f"namedGraph{index}")
+            described = BNode(f"graph{index}")
+            graph.add((dataset, sd.namedGraph, named))
+            graph.add((named, RDF.type, sd.NamedGraph))
+            graph.add((named, sd.name, URIRef(item["iri"])))
+            graph.add((named, sd.graph, described))
+            graph.add((described, RDF.type, sd.Graph))
+            graph.add((described, void.triples, Literal(int(item["triples"]), datatype=XSD.integer)))
+        return graph
+    return _cached_graph("sd", build)
+
+
+def void_graph():
+    """The VoID description of the dataset (an rdflib Graph)."""
+    def build(meta):
+        from rdflib import Graph, Literal, URIRef
+        from rdflib.namespace import RDF, XSD
+
+        ns = _namespaces()
+        void, dct = ns["void"], ns["dct"]
+        graph = Graph()
+        graph.bind("void", void)
+        graph.bind("dct", dct)
+        base = current_app.config["BASE_IRI"]
+        dataset = URIRef(url_for("sparql.void", _external=True) + "#dataset")
+        integer = XSD.integer
+        graph.add((dataset, RDF.type, void.Dataset))
+        graph.add((dataset, dct.title, Literal("migkg: migration profiles knowledge graph",
+                                               lang="en")))
+        graph.add((dataset, dct.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
+        graph.add((dataset, void.sparqlEndpoint, URIRef(url_for("sparql.query", _external=True))))
+        graph.add((dataset, void.uriSpace, Literal(base)))
+        for name in ("dataset.nq", "dataset.trig"):
+            graph.add((dataset, void.dataDump,
+                       URIRef(url_for("sparql.download", name=name, _external=True))))
+        if meta:
+            graph.add((dataset, void.triples, Literal(int(meta["triples"]), datatype=integer)))
+            graph.add((dataset, void.entities, Literal(int(meta["entities"]), datatype=integer)))
+            graph.add((dataset, void.properties,
+                       Literal(int(meta["properties"]), datatype=integer)))
+            graph.add((dataset, void.classes, Literal(len(meta["classes"]), datatype=integer)))
+            graph.add((dataset, dct.hasVersion, Literal(meta["version"])))
+            modified = _last_modified(meta)
+            if modified:
+                graph.add((dataset, dct.modified, Literal(modified)))
+            for vocabulary in meta["vocabularies"]:
+                graph.add((dataset, void.vocabulary, URIRef(vocabulary)))
+            for example in meta["examples"]:
+                graph.add((dataset, void.exampleResource, URIRef(example)))
+            for item in meta["graphs"]:
+                subset = URIRef(item["iri"])
+                graph.add((dataset, void.subset, subset))
+                graph.add((subset, RDF.type, void.Dataset))
+                graph.add((subset, void.triples, Literal(int(item["triples"]), datatype=integer)))
+            for item in meta["classes"]:
+                partition = URIRef(f"{dataset}-class-{hashlib.sha1(item['iri'].encode()).hexdigest()[:10]}")
+                graph.add((dataset, void.classPartition, partition))
+                graph.add((partition, void["class"], URIRef(item["iri"])))
+                graph.add((partition, void.entities, Literal(int(item["entities"]), datatype=integer)))
+        return graph
+    return _cached_graph("void", build)
+
+
+@bp.route("/.well-known/void")
+def void():
+    """VoID description, negotiated among the RDF formats (Turtle by default)."""
+    formats = tuple(request.args.getlist("format"))
+    return _description_response(void_graph(), request.headers.get("Accept"), formats)
+
+
+@bp.route("/healthz")
+def healthz():
+    """Liveness and readiness: a child process opens the store; counts and version."""
+    store = get_store()
+    reachable = store.ping()
+    meta = store.metadata() or {}
+    body = {
+        "ok": reachable,
+        "store": "reachable" if reachable else "unreachable",
+        "version": meta.get("version"),
+        "built": meta.get("built"),
+        "triples": meta.get("triples", 0),
+        "graphs": len(meta.get("graphs", [])),
+        "queries_stopped_at_time_limit": getattr(getattr(store, "pool", None), "replaced", 0),
+    }
+    response = jsonify(body)
+    response.status_code = 200 if reachable else 503
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+_DUMPS = {"dataset.nq": "application/n-quads", "dataset.trig": "application/trig"}
+
+
+@bp.route("/download/<name>")
+def download(name: str):
+    """The built dataset's dump files (linked from VoID as ``void:dataDump``)."""
+    if name not in _DUMPS:
+        abort(404)
+    return send_from_directory(Path(current_app.config["DATASET_DIR"]).resolve(), name,
+                               mimetype=_DUMPS[name])
+
+
+@bp.route("/assets/yasgui/<path:filename>")
+def yasgui_asset(filename: str):
+    """YASGUI's built files from ``YASGUI_DIR`` (installed by npm; served locally)."""
+    return send_from_directory(Path(current_app.config["YASGUI_DIR"]).resolve(), filename,
+                               max_age=86400)

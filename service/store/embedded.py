@@ -1,0 +1,318 @@
+"""The embedded store: the built dataset in a persistent pyoxigraph (RocksDB) store.
+
+Layout of ``STORE_DIR``::
+
+    STORE_DIR/
+      .lock                      flock(2) held while loading
+      current -> gen-<version>-<ns>    symlink, switched atomically with rename(2)
+      gen-<version>-<ns>/db/     the RocksDB directory of one generation
+      gen-<version>-<ns>/meta.json     version stamp + statistics computed at load time
+
+:func:`load_dataset` bulk-loads ``DATASET_DIR/dataset.nq`` into a *new* generation, computes
+its statistics, and only then points ``current`` at it. Readers (the query children) look at
+``current`` before every query and reopen when it moved, so a query sees the old data or the
+new, never a mix; a load that fails removes its half-made generation and leaves ``current``
+alone. The two previous generations are kept so that a child that opened one a moment ago
+can finish with it.
+
+The default graph of every query is the union of the named graphs (every triple of the built
+dataset is in a named graph); ``default-graph-uri`` / ``named-graph-uri`` (or ``FROM`` /
+``FROM NAMED``) select graphs explicitly.
+"""
+from __future__ import annotations
+
+import fcntl
+import gc
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping, Sequence
+
+from ..errors import (MalformedQuery, NotAcceptableError, ProtocolError, QueryFailed,
+                      StoreUnavailable)
+from .pool import QueryPool
+from .querytext import analyse
+
+log = logging.getLogger("migkg.store")
+
+__all__ = ["EmbeddedStore", "DatasetLoadError", "load_dataset", "read_dataset_version"]
+
+_KEEP_GENERATIONS = 3
+
+_ERRORS = {
+    "MALFORMED_QUERY": MalformedQuery,
+    "NOT_ACCEPTABLE": NotAcceptableError,
+    "PROTOCOL_ERROR": ProtocolError,
+    "STORE_UNAVAILABLE": StoreUnavailable,
+    "QUERY_FAILED": QueryFailed,
+}
+
+
+class DatasetLoadError(Exception):
+    """The dataset could not be loaded; the store still serves the previous generation."""
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """A serialised query result, the same type from every backend."""
+
+    kind: str                 # "solutions", "boolean" or "graph"
+    media_type: str
+    content_type: str
+    body: bytes
+    rows: int | None          # rows / triples, None when not counted (never above the cap)
+    truncated: bool
+    version: str | None
+
+
+def read_dataset_version(dataset_dir: str | os.PathLike) -> dict[str, Any] | None:
+    """``DATASET_DIR/version.json`` as a dict, or None when there is no built dataset."""
+    try:
+        with open(Path(dataset_dir) / "version.json", encoding="utf-8") as handle:
+            return json.load(handle)
+    except FileNotFoundError:
+        return None
+
+
+@contextmanager
+def _locked(store_dir: Path) -> Iterator[None]:
+    store_dir.mkdir(parents=True, exist_ok=True)
+    with open(store_dir / ".lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _current_meta(store_dir: Path) -> dict[str, Any] | None:
+    try:
+        target = os.readlink(store_dir / "current")
+        with open(store_dir / target / "meta.json", encoding="utf-8") as handle:
+            return json.load(handle)
+    except (OSError, ValueError):
+        return None
+
+
+def _sha256_prefix(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
+
+
+def _namespace(iri: str) -> str:
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[: cut + 1] if cut > 0 else iri
+
+
+def _statistics(store) -> dict[str, Any]:
+    """Counts and samples for VoID and the service description, computed once per load."""
+    import pyoxigraph as ox
+
+    def rows(query: str, union: bool = True):
+        return list(store.query(query, use_default_graph_as_union=union))
+
+    graphs = []
+    for row in rows("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
+                    "GROUP BY ?g ORDER BY ?g"):
+        graphs.append({"iri": row["g"].value, "triples": int(row["n"].value)})
+    default_only = int(rows("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", union=False)[0]["n"].value)
+    union_count = int(rows("SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o "
+                           "{ ?s ?p ?o } }")[0]["n"].value)
+    predicates = [r["p"].value for r in rows("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")]
+    classes = [(r["c"].value, int(r["n"].value), r["x"].value) for r in rows(
+        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) (MIN(STR(?s)) AS ?x) "
+        "WHERE { ?s a ?c FILTER(isIRI(?s) && isIRI(?c)) } GROUP BY ?c ORDER BY DESC(?n) ?c")]
+    entities = int(rows("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o FILTER(isIRI(?s)) }"
+                        )[0]["n"].value)
+    vocabularies = sorted({_namespace(p) for p in predicates}
+                          | {_namespace(c) for c, _, _ in classes})
+    del ox
+    return {
+        "quads": sum(g["triples"] for g in graphs) + default_only,
+        "triples": union_count,
+        "graphs": graphs,
+        "entities": entities,
+        "properties": len(predicates),
+        "classes": [{"iri": c, "entities": n} for c, n, _ in classes],
+        "vocabularies": vocabularies,
+        "examples": list(dict.fromkeys(x for _, _, x in classes))[:8],
+    }
+
+
+def load_dataset(dataset_dir: str | os.PathLike, store_dir: str | os.PathLike,
+                 *, force: bool = False) -> dict[str, Any]:
+    """Load ``dataset_dir/dataset.nq`` into a new generation and switch ``current`` to it.
+
+    Returns the new generation's metadata (or the current one when it already holds this
+    dataset version and ``force`` is false).
+
+    :raises DatasetLoadError: missing or inconsistent files, unparsable N-Quads; the previous
+        generation keeps serving.
+    """
+    import pyoxigraph as ox
+
+    dataset_dir, store_dir = Path(dataset_dir), Path(store_dir)
+    stamp = read_dataset_version(dataset_dir)
+    nquads = dataset_dir / "dataset.nq"
+    if stamp is None or not nquads.is_file():
+        raise DatasetLoadError(f"no built dataset in {dataset_dir} (dataset.nq and "
+                               "version.json): run `migkg build`")
+    with _locked(store_dir):
+        current = _current_meta(store_dir)
+        if current and current.get("version") == stamp.get("version") and not force:
+            return current
+        actual = _sha256_prefix(nquads)
+        if actual != stamp.get("version"):
+            raise DatasetLoadError(
+                f"{nquads} does not match version.json (sha256 prefix {actual}, stamp "
+                f"{stamp.get('version')}): the build is incomplete or was changed by hand")
+        name = f"gen-{stamp['version']}-{time.time_ns()}"
+        generation = store_dir / name
+        started = time.perf_counter()
+        try:
+            generation.mkdir(parents=True)
+            store = ox.Store(str(generation / "db"))
+            store.bulk_load(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+            store.flush()
+            loaded = time.perf_counter()
+            meta = dict(stamp)
+            meta.update(_statistics(store))
+            meta["generation"] = name
+            meta["load_seconds"] = round(loaded - started, 3)
+            meta["statistics_seconds"] = round(time.perf_counter() - loaded, 3)
+            del store
+            gc.collect()
+            (generation / "meta.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+        except (OSError, SyntaxError, ValueError) as exc:
+            shutil.rmtree(generation, ignore_errors=True)
+            raise DatasetLoadError(f"loading {nquads} failed, previous data kept: {exc}") from exc
+        link_tmp = store_dir / f".current-{os.getpid()}"
+        if link_tmp.is_symlink():
+            link_tmp.unlink()
+        os.symlink(name, link_tmp)
+        os.replace(link_tmp, store_dir / "current")
+        _prune(store_dir, keep=name)
+        log.info("loaded dataset %s: %s triples in %.2f s", stamp["version"],
+                 meta["triples"], meta["load_seconds"])
+        return meta
+
+
+def _prune(store_dir: Path, keep: str) -> None:
+    generations = sorted((p for p in store_dir.glob("gen-*") if p.is_dir()),
+                         key=lambda p: int(p.name.rsplit("-", 1)[1]), reverse=True)
+    for old in generations[_KEEP_GENERATIONS:]:
+        if old.name != keep:
+            shutil.rmtree(old, ignore_errors=True)
+
+
+class EmbeddedStore:
+    """The store the web layer uses by default; see the module docstring."""
+
+    def __init__(self, config: Mapping[str, Any]):
+        self.dataset_dir = Path(config["DATASET_DIR"])
+        self.store_dir = Path(config["STORE_DIR"])
+        self.timeout = float(config["QUERY_TIMEOUT"])
+        self.max_rows = int(config["MAX_RESULT_ROWS"])
+        self._link = self.store_dir / "current"
+        self._meta_target: str | None = None
+        self._meta: dict[str, Any] | None = None
+        self.pool = QueryPool(int(config.get("QUERY_PROCESSES", 1)),
+                              (str(self._link), str(config["BASE_IRI"]), self.max_rows))
+
+    # -- loading -----------------------------------------------------------------------
+    def ensure_loaded(self) -> dict[str, Any] | None:
+        """Load the built dataset unless the store already holds its version.
+
+        A missing dataset is not an error here (the store answers 503 until one is built);
+        a broken one is logged and the previous generation keeps serving.
+        """
+        stamp = read_dataset_version(self.dataset_dir)
+        if stamp is None:
+            log.warning("no built dataset in %s: run `migkg build`", self.dataset_dir)
+            return self.metadata()
+        current = self.metadata()
+        if current and current.get("version") == stamp.get("version"):
+            return current
+        try:
+            return load_dataset(self.dataset_dir, self.store_dir)
+        except DatasetLoadError as exc:
+            log.error("%s", exc)
+            return self.metadata()
+
+    def reload(self, *, force: bool = False) -> dict[str, Any]:
+        """Load the dataset now (atomically; see :func:`load_dataset`)."""
+        return load_dataset(self.dataset_dir, self.store_dir, force=force)
+
+    # -- the Store interface -----------------------------------------------------------
+    def metadata(self) -> dict[str, Any] | None:
+        """The current generation's ``meta.json`` (cached until ``current`` moves)."""
+        try:
+            target = os.readlink(self._link)
+        except OSError:
+            return None
+        if target != self._meta_target:
+            meta = _current_meta(self.store_dir)
+            self._meta, self._meta_target = meta, target if meta else None
+        return self._meta
+
+    def version(self) -> str | None:
+        meta = self.metadata()
+        return meta["version"] if meta else None
+
+    def triple_count(self) -> int:
+        meta = self.metadata()
+        return int(meta["triples"]) if meta else 0
+
+    def query(self, text: str, *, accept: str | None = None, format: str | None = None,
+              default_graphs: Sequence[str] | None = None,
+              named_graphs: Sequence[str] | None = None,
+              timeout: float | None = None) -> QueryResult:
+        """Run a read-only query in a child process; the serialised result.
+
+        :raises MalformedQuery, NotAcceptableError, ProtocolError, QueryTimeout,
+            QueryFailed, StoreUnavailable:
+        """
+        info = analyse(text)
+        request = ("query", text, info.form, info.trailing_limit, info.prefixes,
+                   list(default_graphs) if default_graphs is not None else None,
+                   list(named_graphs) if named_graphs is not None else None,
+                   accept, format)
+        reply = self.pool.run(request, self.timeout if timeout is None else timeout)
+        return self._result(reply)
+
+    def _result(self, reply: tuple) -> QueryResult:
+        if reply[0] == "error":
+            _, code, message, extra = reply
+            raise _ERRORS.get(code, QueryFailed)(message, **extra)
+        _, kind, media_type, content_type, body, rows, truncated, generation = reply
+        version = generation.split("-")[1] if generation else None
+        return QueryResult(kind, media_type, content_type, body, rows, truncated, version)
+
+    def describe(self, iri: str):
+        """The Concise Bounded Description of ``iri`` (Oxigraph's DESCRIBE) as an rdflib Graph."""
+        from rdflib import Graph
+
+        result = self._result(self.pool.run(("describe", iri), self.timeout))
+        graph = Graph()
+        graph.parse(data=result.body, format="nt")
+        return graph
+
+    def ping(self) -> bool:
+        """True when a child can open the current generation."""
+        try:
+            self._result(self.pool.run(("ping",), min(self.timeout, 10.0)))
+        except StoreUnavailable:
+            return False
+        return True
+
+    def close(self) -> None:
+        self.pool.close()

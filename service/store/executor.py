@@ -1,0 +1,237 @@
+"""The query child process: opens the store read-only, runs queries, serialises natively.
+
+A child is started by :class:`service.store.pool.QueryPool` and talks to its parent over one
+``multiprocessing`` pipe: it receives a request tuple, answers with a reply tuple, and repeats
+until the pipe closes. pyoxigraph 0.5 cannot interrupt a running query, so the parent enforces
+the time limit by killing the child; nothing here needs to be interruptible.
+
+Every serialisation is Oxigraph's own (``QuerySolutions.serialize``, ``pyoxigraph.serialize``);
+no result row becomes a Python dict. The result-row cap (``MAX_RESULT_ROWS``) is applied so:
+
+* a ``SELECT`` whose text ends with ``LIMIT n`` (n ≤ cap) cannot exceed the cap: serialised
+  straight to the requested format;
+* otherwise ``LIMIT cap+1`` is appended and the result serialised straight away; a body too
+  small to hold cap+1 rows is final, a bigger one is counted exactly (native parse);
+* where that fails (a trailing ``VALUES``, a larger ``LIMIT``, cap reached) the query runs
+  again into a TSV writer that stops the evaluation after cap+1 rows — TSV is one row per
+  line and loses nothing — and the TSV is re-serialised natively when another format was
+  asked for;
+* graphs (``CONSTRUCT``/``DESCRIBE``) are cut after cap triples.
+
+Request ``("query", text, form, trailing_limit, prefixes, default_graphs, named_graphs,
+accept, format_param)``; reply ``("ok", kind, media_type, content_type, body, rows,
+truncated, generation)`` or ``("error", code, message, extra)``.
+"""
+from __future__ import annotations
+
+import os
+import sys
+from itertools import islice
+
+import pyoxigraph as ox
+
+from ..negotiation import GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, choose_format
+
+_RESULTS = {
+    "json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV,
+}
+_GRAPHS = {
+    "turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML,
+    "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
+}
+# The fewest bytes one result row can take in each format (an empty binding).
+_MIN_ROW_BYTES = {"json": 2, "xml": 9, "csv": 2, "tsv": 1}
+_PARSEABLE = {"json", "xml", "tsv"}
+
+
+class _Enough(Exception):
+    """Raised by :class:`_LineCapWriter` to stop the serialiser (and so the evaluation)."""
+
+
+class _LineCapWriter:
+    """A binary sink that keeps at most ``max_lines`` lines and then stops the writer."""
+
+    __slots__ = ("parts", "lines", "max_lines")
+
+    def __init__(self, max_lines: int):
+        self.parts: list[bytes] = []
+        self.lines = 0
+        self.max_lines = max_lines
+
+    def write(self, chunk) -> int:
+        chunk = bytes(chunk)
+        self.parts.append(chunk)
+        self.lines += chunk.count(b"\n")
+        if self.lines > self.max_lines:
+            raise _Enough
+        return len(chunk)
+
+    def flush(self) -> None:
+        pass
+
+    def first_lines(self, count: int) -> tuple[bytes, int]:
+        data = b"".join(self.parts)
+        lines = data.split(b"\n")
+        if data.endswith(b"\n"):
+            lines.pop()
+        kept = lines[:count]
+        return b"\n".join(kept) + b"\n", len(kept)
+
+
+class Executor:
+    """The state of one child: the opened store and the generation it belongs to."""
+
+    def __init__(self, current_link: str, base_iri: str, max_rows: int):
+        self.current_link = current_link
+        self.base_iri = base_iri
+        self.max_rows = max_rows
+        self.generation: str | None = None
+        self.store: ox.Store | None = None
+
+    def _open(self) -> ox.Store:
+        try:
+            target = os.readlink(self.current_link)
+        except OSError:
+            raise LookupError("no dataset loaded yet: run `migkg build`, then restart or "
+                              "load the dataset") from None
+        if target != self.generation or self.store is None:
+            path = os.path.join(os.path.dirname(self.current_link), target, "db")
+            self.store = None
+            self.store = ox.Store.read_only(path)
+            self.generation = target
+        return self.store
+
+    def _dataset_kwargs(self, default_graphs, named_graphs) -> dict:
+        kwargs: dict = {"base_iri": self.base_iri}
+        if default_graphs is None and named_graphs is None:
+            kwargs["use_default_graph_as_union"] = True
+        else:
+            kwargs["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs or ()]
+            kwargs["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs or ()]
+        return kwargs
+
+    def handle(self, request: tuple) -> tuple:
+        op = request[0]
+        try:
+            store = self._open()
+        except (LookupError, OSError) as exc:
+            return ("error", "STORE_UNAVAILABLE", str(exc), {})
+        if op == "ping":
+            return ("ok", "boolean", "", "", b"", 0, False, self.generation)
+        if op == "describe":
+            return self._describe(store, request[1])
+        _, text, form, trailing_limit, prefixes, default_graphs, named_graphs, accept, fmt = request
+        try:
+            kwargs = self._dataset_kwargs(default_graphs, named_graphs)
+        except ValueError as exc:
+            return ("error", "PROTOCOL_ERROR", f"invalid graph IRI: {exc}", {})
+        try:
+            if form == "SELECT":
+                return self._select(store, text, trailing_limit, kwargs, accept, fmt)
+            result = store.query(text, **kwargs)
+            return self._any(store, text, result, prefixes, kwargs, accept, fmt)
+        except SyntaxError as exc:
+            return ("error", "MALFORMED_QUERY", f"malformed query: {exc}", {})
+        except NotAcceptable as exc:
+            return ("error", "NOT_ACCEPTABLE", str(exc), {"supported": exc.supported})
+        except (OSError, ValueError, RuntimeError, TypeError) as exc:
+            return ("error", "QUERY_FAILED", f"query evaluation failed: {exc}", {})
+
+    def _ok(self, kind, row, body, rows, truncated) -> tuple:
+        return ("ok", kind, row.media_type, row.content_type, body, rows, truncated,
+                self.generation)
+
+    def _any(self, store, text, result, prefixes, kwargs, accept, fmt) -> tuple:
+        if isinstance(result, ox.QueryBoolean):
+            row = choose_format(RESULT_FORMATS, accept, fmt)
+            return self._ok("boolean", row, result.serialize(format=_RESULTS[row.key]), 1, False)
+        if isinstance(result, ox.QueryTriples):
+            row = choose_format(GRAPH_FORMATS, accept, fmt)
+            triples = list(islice(result, self.max_rows + 1))
+            truncated = len(triples) > self.max_rows
+            if truncated:
+                triples = triples[: self.max_rows]
+            options = {"prefixes": prefixes} if row.key in ("turtle", "trig") and prefixes else {}
+            body = ox.serialize(triples, format=_GRAPHS[row.key], **options)
+            return self._ok("graph", row, body, len(triples), truncated)
+        # SELECT the lexer did not recognise: the exact, capped path.
+        row = choose_format(RESULT_FORMATS, accept, fmt)
+        return self._capped_select(store, text, kwargs, row, result)
+
+    def _select(self, store, text, trailing_limit, kwargs, accept, fmt) -> tuple:
+        row = choose_format(RESULT_FORMATS, accept, fmt)
+        cap = self.max_rows
+        target = _RESULTS[row.key]
+        if trailing_limit is not None and trailing_limit <= cap:
+            result = store.query(text, **kwargs)
+            if isinstance(result, ox.QuerySolutions):
+                return self._ok("solutions", row, result.serialize(format=target), None, False)
+            return self._any(store, text, result, {}, kwargs, accept, fmt)
+        if trailing_limit is None:
+            try:
+                # An integer from configuration, appended as a solution modifier; the user's
+                # text is untouched. If the query ends in VALUES this does not parse, and the
+                # exact path below runs the original.
+                result = store.query(text + f"\nLIMIT {cap + 1}", **kwargs)
+            except SyntaxError:
+                result = None
+            if isinstance(result, ox.QuerySolutions):
+                body = result.serialize(format=target)
+                if len(body) < (cap + 1) * _MIN_ROW_BYTES[row.key]:
+                    return self._ok("solutions", row, body, None, False)
+                if row.key in _PARSEABLE:
+                    count = sum(1 for _ in ox.parse_query_results(body, target))
+                    if count <= cap:
+                        return self._ok("solutions", row, body, count, False)
+        return self._capped_select(store, text, kwargs, row, store.query(text, **kwargs))
+
+    def _capped_select(self, store, text, kwargs, row, result) -> tuple:
+        if not isinstance(result, ox.QuerySolutions):
+            return self._any(store, text, result, {}, kwargs, None, row.key)
+        cap = self.max_rows
+        sink = _LineCapWriter(cap + 1)          # header line + cap + 1 rows
+        try:
+            result.serialize(sink, format=ox.QueryResultsFormat.TSV)
+        except _Enough:
+            pass
+        tsv, lines = sink.first_lines(cap + 1)
+        rows = lines - 1
+        truncated = sink.lines > cap + 1
+        if row.key == "tsv":
+            return self._ok("solutions", row, tsv, rows, truncated)
+        solutions = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
+        return self._ok("solutions", row, solutions.serialize(format=_RESULTS[row.key]),
+                        rows, truncated)
+
+    def _describe(self, store, iri: str) -> tuple:
+        try:
+            node = ox.NamedNode(iri)
+        except ValueError as exc:
+            return ("error", "PROTOCOL_ERROR", f"invalid IRI: {exc}", {})
+        result = store.query("DESCRIBE ?resource", use_default_graph_as_union=True,
+                             substitutions={ox.Variable("resource"): node})
+        triples = list(islice(result, self.max_rows))
+        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+        return ("ok", "graph", "application/n-triples", "application/n-triples", body,
+                len(triples), False, self.generation)
+
+
+def main(conn, current_link: str, base_iri: str, max_rows: int) -> None:
+    """Child entry point: serve requests from ``conn`` until the parent goes away."""
+    executor = Executor(current_link, base_iri, max_rows)
+    while True:
+        try:
+            request = conn.recv()
+        except (EOFError, OSError, KeyboardInterrupt):
+            break
+        try:
+            reply = executor.handle(request)
+        except Exception as exc:  # a bug here must not take the child down silently
+            reply = ("error", "QUERY_FAILED", f"internal error: {type(exc).__name__}: {exc}", {})
+        try:
+            conn.send(reply)
+        except (OSError, BrokenPipeError):
+            break
+    sys.exit(0)

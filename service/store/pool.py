@@ -1,0 +1,123 @@
+"""A small pool of query child processes with a hard time limit.
+
+pyoxigraph 0.5 has no way to cancel a running query, and gunicorn's worker timeout only drops
+the connection. So each query runs in a child process (:mod:`service.store.executor`) that
+opens the store read-only; the parent waits on the pipe for at most the time limit and, past
+it, kills the child (SIGKILL) and starts a replacement. The request gets
+:class:`~service.errors.QueryTimeout`; the web worker and the other children carry on.
+
+The pool belongs to one process: it is created lazily on first use and re-created if the
+process has forked since (gunicorn forks its workers after the app may have been imported).
+It is thread-safe: a thread checks a child out, uses it alone, and puts it back.
+Children are started with ``spawn``, never ``fork``, so they inherit no threads, locks or
+sockets from the web worker.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import threading
+import time
+
+from ..errors import QueryFailed, QueryTimeout, StoreUnavailable
+from . import executor as executor_module
+
+__all__ = ["QueryPool"]
+
+
+class _Child:
+    __slots__ = ("process", "conn")
+
+    def __init__(self, ctx, args: tuple):
+        parent_conn, child_conn = ctx.Pipe(duplex=True)
+        self.process = ctx.Process(target=executor_module.main, args=(child_conn, *args),
+                                   daemon=True, name="migkg-query")
+        self.process.start()
+        child_conn.close()
+        self.conn = parent_conn
+
+    def kill(self) -> None:
+        try:
+            self.process.kill()
+            self.process.join(timeout=5)
+        finally:
+            self.conn.close()
+
+
+class QueryPool:
+    """``size`` children answering requests for one store directory."""
+
+    def __init__(self, size: int, child_args: tuple):
+        self.size = max(1, int(size))
+        self._child_args = child_args
+        self._ctx = multiprocessing.get_context("spawn")
+        self._lock = threading.Lock()
+        self._pid: int | None = None
+        self._idle: queue.LifoQueue[_Child] = queue.LifoQueue()
+        self._children: list[_Child] = []
+        self.replaced = 0           # children killed at the time limit (for /healthz, tests)
+
+    def _ensure_started(self) -> None:
+        if self._pid == os.getpid():
+            return
+        with self._lock:
+            if self._pid == os.getpid():
+                return
+            # After a fork the inherited children belong to the parent: forget them.
+            self._idle = queue.LifoQueue()
+            self._children = [_Child(self._ctx, self._child_args) for _ in range(self.size)]
+            for child in self._children:
+                self._idle.put(child)
+            self._pid = os.getpid()
+
+    def _replace(self, child: _Child) -> _Child:
+        child.kill()
+        fresh = _Child(self._ctx, self._child_args)
+        with self._lock:
+            self._children = [c for c in self._children if c is not child] + [fresh]
+        return fresh
+
+    def run(self, request: tuple, timeout: float) -> tuple:
+        """Send ``request`` to an idle child; its reply, or an exception after ``timeout`` s.
+
+        :raises QueryTimeout: the child ran past ``timeout`` and was replaced.
+        :raises StoreUnavailable: every child stayed busy for ``timeout`` seconds.
+        :raises QueryFailed: the child died (crash, out of memory) and was replaced.
+        """
+        self._ensure_started()
+        started = time.monotonic()
+        try:
+            child = self._idle.get(timeout=timeout)
+        except queue.Empty:
+            raise StoreUnavailable(
+                f"all {self.size} query processes stayed busy for {timeout:g} s; "
+                "try again later") from None
+        remaining = max(0.001, timeout - (time.monotonic() - started))
+        try:
+            child.conn.send(request)
+            if not child.conn.poll(remaining):
+                child = self._replace(child)
+                self.replaced += 1
+                raise QueryTimeout(
+                    f"the query ran longer than the time limit of {timeout:g} s and was "
+                    "stopped; narrow it (LIMIT, more specific patterns) or run it on a copy "
+                    "of the dataset (see /.well-known/void for the dumps)",
+                    limit_seconds=timeout)
+            return child.conn.recv()
+        except (EOFError, OSError) as exc:
+            child = self._replace(child)
+            raise QueryFailed(f"the query process failed ({type(exc).__name__}) and was "
+                              "restarted") from None
+        finally:
+            self._idle.put(child)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pid != os.getpid():
+                return
+            for child in self._children:
+                child.kill()
+            self._children = []
+            self._idle = queue.LifoQueue()
+            self._pid = None
