@@ -1,0 +1,147 @@
+"""Generic fixtures: an app factory on temporary directories, a free loopback port, and a real
+gunicorn server. Nothing is built at import time and ``os.environ`` is never changed here.
+
+* ``make_app(**config)`` → a Flask app over the tiny fixture dataset (``tests/fixtures/dataset``)
+  unless ``DATASET_DIR`` is given; its store lives in a fresh temporary directory.
+* ``app`` / ``client`` → the default app and its test client.
+* ``free_port()`` → an unused TCP port on 127.0.0.1.
+* ``start_server(**config)`` → a ``Server`` (``.url``, ``.process``) running ``migkg serve``
+  under gunicorn on a free loopback port; stopped at teardown.
+"""
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+FIXTURE_DATASET = FIXTURES / "dataset"
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def fixture_dataset() -> Path:
+    return FIXTURE_DATASET
+
+
+@pytest.fixture
+def make_app(tmp_path_factory):
+    """Factory: ``make_app(**config)`` → app; every store is closed at teardown."""
+    from service import create_app
+
+    apps = []
+
+    def factory(**config):
+        settings = {
+            "TESTING": True,
+            "DATASET_DIR": str(FIXTURE_DATASET),
+            "STORE_DIR": str(tmp_path_factory.mktemp("store")),
+            "ACCESS_LOG": False,
+            "QUERY_TIMEOUT": 20.0,
+        }
+        settings.update(config)
+        app = create_app(settings)
+        apps.append(app)
+        return app
+
+    yield factory
+    for app in apps:
+        app.extensions["kg_store"].close()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def free_port():
+    return _free_port
+
+
+@dataclass
+class Server:
+    url: str
+    process: subprocess.Popen
+    log_path: Path
+
+    def log(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace")
+
+
+def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode}")
+        try:
+            with urllib.request.urlopen(url + "healthz", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"server not ready after {timeout} s")
+
+
+@pytest.fixture
+def start_server(tmp_path_factory):
+    """Factory: ``start_server(**config)`` → a running gunicorn ``Server``."""
+    servers: list[Server] = []
+
+    def factory(**config) -> Server:
+        port = _free_port()
+        workdir = tmp_path_factory.mktemp("server")
+        settings = {
+            "DATASET_DIR": str(FIXTURE_DATASET),
+            "STORE_DIR": str(workdir / "store"),
+            "HOST": "127.0.0.1",
+            "PORT": str(port),
+            "WORKERS": "2",
+        }
+        settings.update({k: (",".join(v) if isinstance(v, list) else str(v))
+                         for k, v in config.items()})
+        env = dict(os.environ)
+        env.update({f"MIGKG_{key}": value for key, value in settings.items()})
+        log_path = workdir / "server.log"
+        with open(log_path, "wb") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "service.cli", "serve"], cwd=PROJECT_ROOT, env=env,
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        server = Server(f"http://127.0.0.1:{port}/", process, log_path)
+        servers.append(server)
+        try:
+            _wait_ready(server.url, process)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n{server.log()}") from None
+        return server
+
+    yield factory
+    for server in servers:
+        if server.process.poll() is None:
+            os.killpg(server.process.pid, signal.SIGTERM)
+            try:
+                server.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.process.pid, signal.SIGKILL)
+                server.process.wait()

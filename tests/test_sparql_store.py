@@ -1,0 +1,248 @@
+"""The store contract (service.store): loading, atomic swaps, queries, caps, time limit."""
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+
+from service.errors import MalformedQuery, QueryTimeout, StoreUnavailable
+from service.store import DatasetLoadError, EmbeddedStore, Store, load_dataset, open_store
+
+sys_path_fixtures = Path(__file__).resolve().parent / "fixtures"
+FIXTURE_DATASET = sys_path_fixtures / "dataset"
+
+BASE = "http://127.0.0.1:8080/"
+KZ = BASE + "id/country/KZ"
+RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+           "?m ?n1 ?o . ?p ?q ?r }")
+
+
+def _config(tmp_path, **extra):
+    config = {"DATASET_DIR": str(FIXTURE_DATASET), "STORE_DIR": str(tmp_path / "store"),
+              "BASE_IRI": BASE, "QUERY_TIMEOUT": 20.0, "MAX_RESULT_ROWS": 10_000,
+              "QUERY_PROCESSES": 1}
+    config.update(extra)
+    return config
+
+
+@pytest.fixture
+def store(tmp_path):
+    opened = open_store(_config(tmp_path))
+    yield opened
+    opened.close()
+
+
+def _write_dataset(folder: Path, trig: str) -> dict:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("make_dataset", sys_path_fixtures / "make_dataset.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    source = folder.parent / (folder.name + ".trig")
+    source.write_text(trig, encoding="utf-8")
+    return module.write_dataset(source, folder)
+
+
+def test_embedded_store_satisfies_the_store_protocol(store):
+    assert isinstance(store, Store)
+
+
+def test_loads_fixture_with_named_graphs_and_version(store):
+    stamp = json.loads((FIXTURE_DATASET / "version.json").read_text())
+    assert store.version() == stamp["version"]
+    assert store.triple_count() == stamp["triples"]
+    graphs = {g["iri"] for g in store.metadata()["graphs"]}
+    assert graphs == set(stamp["graphs"])
+
+
+def test_default_graph_is_union_of_named_graphs(store):
+    result = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", format="json")
+    count = int(json.loads(result.body)["results"]["bindings"][0]["n"]["value"])
+    assert count == store.triple_count()
+
+
+def test_graph_clause_addresses_one_named_graph(store):
+    result = store.query(
+        f"SELECT ?s WHERE {{ GRAPH <{BASE}graph/profile-2024> {{ ?s a <http://purl.org/linked-data/cube#Observation> }} }}",
+        format="json")
+    rows = json.loads(result.body)["results"]["bindings"]
+    assert [r["s"]["value"] for r in rows] == [BASE + "id/obs/profile-2024/imm-kz-2013"]
+
+
+def test_protocol_dataset_restricts_default_graph(store):
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <http://purl.org/linked-data/cube#Observation> }"
+    result = store.query(query, format="json", default_graphs=[BASE + "graph/mpl-2015"],
+                         named_graphs=[])
+    assert json.loads(result.body)["results"]["bindings"][0]["n"]["value"] == "4"
+
+
+def test_describe_returns_an_rdflib_graph(store):
+    graph = store.describe(KZ)
+    assert isinstance(graph, Graph)
+    assert (URIRef(KZ), URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
+            Literal("Kazakhstan", lang="en")) in graph
+
+
+def test_malformed_query_raises_with_position(store):
+    with pytest.raises(MalformedQuery) as info:
+        store.query("SELECT * WHERE { ?s ?p }")
+    assert "1:" in str(info.value)
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT ?s ?p ?o WHERE { ?s ?p ?o }",                       # LIMIT appended
+    "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 1000",            # larger trailing LIMIT
+    "SELECT ?s ?p ?o WHERE { ?s ?p ?o } VALUES ?x { 1 }",      # cannot append: exact path
+])
+@pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
+def test_row_cap_truncates_and_says_so(tmp_path, query, fmt):
+    capped = open_store(_config(tmp_path, MAX_RESULT_ROWS=5))
+    try:
+        result = capped.query(query, format=fmt)
+        assert result.truncated and result.rows == 5
+        if fmt == "json":
+            assert len(json.loads(result.body)["results"]["bindings"]) == 5
+        if fmt == "tsv":
+            assert len(result.body.decode().strip().split("\n")) == 6
+        small = capped.query("SELECT ?s WHERE { ?s a <http://xmlns.com/foaf/0.1/Organization> }",
+                             format=fmt)
+        assert not small.truncated
+    finally:
+        capped.close()
+
+
+def test_row_cap_applies_to_graphs(tmp_path):
+    capped = open_store(_config(tmp_path, MAX_RESULT_ROWS=3))
+    try:
+        result = capped.query("CONSTRUCT WHERE { ?s ?p ?o }", format="ntriples")
+        assert result.truncated and result.rows == 3
+        assert len(Graph().parse(data=result.body, format="nt")) == 3
+    finally:
+        capped.close()
+
+
+def test_result_within_cap_is_complete_in_every_format(store):
+    for fmt in ("json", "xml", "csv", "tsv"):
+        result = store.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", format=fmt)
+        assert not result.truncated
+    tsv = store.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", format="tsv").body.decode()
+    assert len(tsv.strip().split("\n")) == store.triple_count() + 1
+
+
+def test_time_limit_kills_the_query_and_the_store_keeps_answering(tmp_path):
+    limited = open_store(_config(tmp_path, QUERY_TIMEOUT=1.0, QUERY_PROCESSES=2))
+    try:
+        outcome = {}
+
+        def runaway():
+            try:
+                limited.query(RUNAWAY)
+            except QueryTimeout as exc:
+                outcome["error"] = exc
+
+        thread = threading.Thread(target=runaway)
+        thread.start()
+        answered_meanwhile = []
+        while thread.is_alive() and len(answered_meanwhile) < 3:
+            result = limited.query("ASK { ?s ?p ?o }", format="json")
+            answered_meanwhile.append(json.loads(result.body)["boolean"])
+        thread.join()
+        assert answered_meanwhile and all(answered_meanwhile)
+        assert "1 s" in str(outcome["error"])
+        assert limited.pool.replaced == 1
+        # the replacement child answers
+        assert json.loads(limited.query("ASK {}", format="json").body)["boolean"] is True
+    finally:
+        limited.close()
+
+
+def test_no_dataset_means_store_unavailable(tmp_path):
+    empty = open_store(_config(tmp_path, DATASET_DIR=str(tmp_path / "nothing")))
+    try:
+        with pytest.raises(StoreUnavailable):
+            empty.query("ASK {}")
+        assert empty.ping() is False
+    finally:
+        empty.close()
+
+
+TRIG_V2 = """
+@prefix ex: <http://example.org/> .
+<http://127.0.0.1:8080/graph/reference> { ex:a ex:version 2 . ex:b ex:version 2 . }
+"""
+
+
+def test_reload_swaps_atomically_and_failed_load_keeps_old_data(tmp_path, store):
+    old_version = store.version()
+    dataset_v2 = tmp_path / "v2"
+    stamp = _write_dataset(dataset_v2, TRIG_V2)
+    meta = load_dataset(dataset_v2, store.store_dir)
+    assert meta["version"] == stamp["version"] != old_version
+    # the same open store (and its running child) now sees only the new generation
+    assert store.version() == stamp["version"]
+    result = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", format="json")
+    assert json.loads(result.body)["results"]["bindings"][0]["n"]["value"] == "2"
+
+    broken = tmp_path / "broken"
+    shutil.copytree(dataset_v2, broken)
+    (broken / "dataset.nq").write_text("<http://a> <http://b> .\n", encoding="utf-8")
+    stamp_broken = dict(stamp, version=_sha_prefix(broken / "dataset.nq"))
+    (broken / "version.json").write_text(json.dumps(stamp_broken), encoding="utf-8")
+    with pytest.raises(DatasetLoadError):
+        load_dataset(broken, store.store_dir)
+    assert store.version() == stamp["version"]
+    result = store.query("ASK { <http://example.org/a> <http://example.org/version> 2 }",
+                         format="json")
+    assert json.loads(result.body)["boolean"] is True
+
+
+def test_inconsistent_build_is_refused(tmp_path):
+    folder = tmp_path / "inconsistent"
+    shutil.copytree(FIXTURE_DATASET, folder)
+    with open(folder / "dataset.nq", "a", encoding="utf-8") as handle:
+        handle.write("<http://a> <http://b> <http://c> <http://g> .\n")
+    with pytest.raises(DatasetLoadError, match="does not match version.json"):
+        load_dataset(folder, tmp_path / "store")
+
+
+def test_readers_during_swaps_see_one_generation_or_the_other(tmp_path, store):
+    """Queries racing with reloads count either the old data or the new, never a mix."""
+    v2 = tmp_path / "v2"
+    _write_dataset(v2, TRIG_V2)
+    old_count = store.triple_count()
+    seen = set()
+    errors = []
+
+    def reader():
+        for _ in range(40):
+            try:
+                result = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", format="json")
+                seen.add(int(json.loads(result.body)["results"]["bindings"][0]["n"]["value"]))
+            except Exception as exc:  # noqa: BLE001 - recorded and asserted below
+                errors.append(exc)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    for source in (v2, FIXTURE_DATASET, v2):
+        load_dataset(source, store.store_dir, force=True)
+    thread.join()
+    assert not errors
+    assert seen <= {old_count, 2}
+
+
+def _sha_prefix(path: Path) -> str:
+    import hashlib
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+def test_unknown_backend_is_rejected(tmp_path):
+    with pytest.raises(ValueError, match="STORE_BACKEND"):
+        open_store(_config(tmp_path, STORE_BACKEND="virtuoso"))
+
+
+def test_embedded_store_class_is_the_default_backend(store):
+    assert isinstance(store, EmbeddedStore)
