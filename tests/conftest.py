@@ -7,6 +7,7 @@ gunicorn server. Nothing is built at import time and ``os.environ`` is never cha
 * ``free_port()`` → an unused TCP port on 127.0.0.1.
 * ``start_server(**config)`` → a ``Server`` (``.url``, ``.process``) running ``migkg serve``
   under gunicorn on a free loopback port; stopped at teardown.
+* ``make_module_app`` / ``start_module_server`` → the same, shared by one module's tests.
 """
 from __future__ import annotations
 
@@ -33,29 +34,48 @@ def fixture_dataset() -> Path:
     return FIXTURE_DATASET
 
 
-@pytest.fixture
-def make_app(tmp_path_factory):
-    """Factory: ``make_app(**config)`` → app; every store is closed at teardown."""
-    from service import create_app
+class AppFactory:
+    """``factory(**config)`` → a Flask app over its own temporary store; ``close()`` them all."""
 
-    apps = []
+    def __init__(self, tmp_path_factory):
+        self._tmp = tmp_path_factory
+        self._apps = []
 
-    def factory(**config):
+    def __call__(self, **config):
+        from service import create_app
+
         settings = {
             "TESTING": True,
             "DATASET_DIR": str(FIXTURE_DATASET),
-            "STORE_DIR": str(tmp_path_factory.mktemp("store")),
+            "STORE_DIR": str(self._tmp.mktemp("store")),
             "ACCESS_LOG": False,
             "QUERY_TIMEOUT": 20.0,
         }
         settings.update(config)
         app = create_app(settings)
-        apps.append(app)
+        self._apps.append(app)
         return app
 
+    def close(self) -> None:
+        for app in self._apps:
+            app.extensions["kg_store"].close()
+        self._apps.clear()
+
+
+@pytest.fixture
+def make_app(tmp_path_factory):
+    """Factory: ``make_app(**config)`` → app; every store is closed at teardown."""
+    factory = AppFactory(tmp_path_factory)
     yield factory
-    for app in apps:
-        app.extensions["kg_store"].close()
+    factory.close()
+
+
+@pytest.fixture(scope="module")
+def make_module_app(tmp_path_factory):
+    """Like ``make_app``, for apps shared by the tests of one module."""
+    factory = AppFactory(tmp_path_factory)
+    yield factory
+    factory.close()
 
 
 @pytest.fixture
@@ -104,14 +124,16 @@ def _wait_ready(url: str, process: subprocess.Popen, timeout: float = 60.0) -> N
     raise RuntimeError(f"server not ready after {timeout} s")
 
 
-@pytest.fixture
-def start_server(tmp_path_factory):
-    """Factory: ``start_server(**config)`` → a running gunicorn ``Server``."""
-    servers: list[Server] = []
+class ServerFactory:
+    """``factory(**config)`` → a running gunicorn :class:`Server`; ``close()`` stops them."""
 
-    def factory(**config) -> Server:
+    def __init__(self, tmp_path_factory):
+        self._tmp = tmp_path_factory
+        self._servers: list[Server] = []
+
+    def __call__(self, **config) -> Server:
         port = _free_port()
-        workdir = tmp_path_factory.mktemp("server")
+        workdir = self._tmp.mktemp("server")
         settings = {
             "DATASET_DIR": str(FIXTURE_DATASET),
             "STORE_DIR": str(workdir / "store"),
@@ -129,19 +151,36 @@ def start_server(tmp_path_factory):
                 [sys.executable, "-m", "service.cli", "serve"], cwd=PROJECT_ROOT, env=env,
                 stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         server = Server(f"http://127.0.0.1:{port}/", process, log_path)
-        servers.append(server)
+        self._servers.append(server)
         try:
             _wait_ready(server.url, process)
         except RuntimeError as exc:
             raise RuntimeError(f"{exc}\n{server.log()}") from None
         return server
 
+    def close(self) -> None:
+        for server in self._servers:
+            if server.process.poll() is None:
+                os.killpg(server.process.pid, signal.SIGTERM)
+                try:
+                    server.process.wait(timeout=20)
+                except subprocess.TimeoutExpired:
+                    os.killpg(server.process.pid, signal.SIGKILL)
+                    server.process.wait()
+        self._servers.clear()
+
+
+@pytest.fixture
+def start_server(tmp_path_factory):
+    """Factory: ``start_server(**config)`` → a running gunicorn ``Server``, stopped at teardown."""
+    factory = ServerFactory(tmp_path_factory)
     yield factory
-    for server in servers:
-        if server.process.poll() is None:
-            os.killpg(server.process.pid, signal.SIGTERM)
-            try:
-                server.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.process.pid, signal.SIGKILL)
-                server.process.wait()
+    factory.close()
+
+
+@pytest.fixture(scope="module")
+def start_module_server(tmp_path_factory):
+    """Like ``start_server``, for a server shared by the tests of one module."""
+    factory = ServerFactory(tmp_path_factory)
+    yield factory
+    factory.close()
