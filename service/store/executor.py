@@ -27,6 +27,7 @@ from __future__ import annotations
 import os
 import sys
 from itertools import islice
+from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
@@ -153,8 +154,14 @@ class Executor:
             truncated = len(triples) > self.max_rows
             if truncated:
                 triples = triples[: self.max_rows]
-            options = {"prefixes": prefixes} if row.key in ("turtle", "trig") and prefixes else {}
-            body = ox.serialize(triples, format=_GRAPHS[row.key], **options)
+            options = {}
+            if row.key in ("turtle", "trig") and prefixes:
+                options["prefixes"] = {name: urljoin(self.base_iri, iri)
+                                       for name, iri in prefixes.items()}
+            try:
+                body = ox.serialize(triples, format=_GRAPHS[row.key], **options)
+            except ValueError:        # a prefix the serialiser will not take: plain IRIs
+                body = ox.serialize(triples, format=_GRAPHS[row.key])
             return self._ok("graph", row, body, len(triples), truncated)
         # SELECT the lexer did not recognise: the exact, capped path.
         row = choose_format(RESULT_FORMATS, accept, fmt)
