@@ -1,6 +1,7 @@
 """Generic fixtures: an app factory on temporary directories, a free loopback port, and a real
 gunicorn server. Nothing is built at import time and ``os.environ`` is never changed here.
 
+* ``built_dataset`` → the real dataset, built once per session by ``migkg build --out <tmp>``.
 * ``make_app(**config)`` → a Flask app over the tiny fixture dataset (``tests/fixtures/dataset``)
   unless ``DATASET_DIR`` is given; its store lives in a fresh temporary directory.
 * ``app`` / ``client`` → the default app and its test client.
@@ -32,6 +33,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 @pytest.fixture
 def fixture_dataset() -> Path:
     return FIXTURE_DATASET
+
+
+@pytest.fixture(scope="session")
+def built_dataset(tmp_path_factory) -> Path:
+    """The real dataset, built once per session with ``migkg build --out <tmp>``."""
+    out = tmp_path_factory.mktemp("built") / "dataset"
+    result = subprocess.run([sys.executable, "-m", "service.cli", "build", "--out", str(out)],
+                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, f"migkg build failed:\n{result.stdout}\n{result.stderr}"
+    assert (out / "dataset.nq").is_file() and (out / "version.json").is_file()
+    return out
 
 
 class AppFactory:

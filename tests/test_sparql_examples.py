@@ -2,15 +2,10 @@
 description, parses, and returns rows on the real dataset built by ``migkg build``."""
 from __future__ import annotations
 
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
 from service.sparql import load_examples, parse_example
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = load_examples()
 
 
@@ -26,17 +21,6 @@ def test_header_parsing():
                                  "SELECT * {}\n# not header\n")
     assert example.title == "A title"
     assert example.description == "first line second"
-
-
-@pytest.fixture(scope="module")
-def built_dataset(tmp_path_factory) -> Path:
-    """The real dataset: ``migkg build --out <tmp>`` from ontology/ and graph_data/."""
-    out = tmp_path_factory.mktemp("built") / "dataset"
-    result = subprocess.run([sys.executable, "-m", "service.cli", "build", "--out", str(out)],
-                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"migkg build failed:\n{result.stdout}\n{result.stderr}"
-    assert (out / "dataset.nq").is_file() and (out / "version.json").is_file()
-    return out
 
 
 @pytest.fixture(scope="module")
