@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve build validate test clean
+.PHONY: install serve build validate test clean editor-assets browser-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,7 +16,28 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# YASGUI, the query editor's assets, from npm (package-lock.json pins it); served by the app,
+# never from a CDN. Without npm the editor falls back to a plain HTML form.
+NPM_STAMP := node_modules/.migkg-installed
+
+$(NPM_STAMP): package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --loglevel=error >/dev/null && touch $(NPM_STAMP); \
+	else \
+	  echo "npm not found: the SPARQL editor falls back to a plain form (install Node.js + npm, then make install)"; \
+	fi
+
+editor-assets: $(NPM_STAMP)
+
+# Debian's chromium for the browser tests (Playwright drives it; no browser download).
+browser-deps:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+install: $(STAMP) editor-assets
 
 build: install
 	$(BIN)/migkg build
@@ -27,7 +48,7 @@ validate: install
 serve: build
 	$(BIN)/migkg serve
 
-test: install
+test: install browser-deps
 	$(BIN)/python -m pytest
 
 clean:
