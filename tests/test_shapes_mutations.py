@@ -1,0 +1,135 @@
+"""Mutation tests for the shapes: take a valid node of the real graph, break it in one way,
+and check that validation reports that specific problem for that node.
+
+Each case names the node shape it exercises; ``test_every_shape_is_exercised`` makes sure no
+shape of shapes/ goes untested.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, TIME, XSD
+
+from kgsupport import ROOT, config, iri, mutated
+from service.namespaces import ELI, MIG, ORG, SDMX_ATTRIBUTE, SDMX_MEASURE, SDMX_DIMENSION, UNIT
+from service.validation import validate_loaded
+
+OBS = iri("id/observation/web-gi-population-wb-2024")
+SHARE = iri("id/observation/mpl-t1-immigration-share-cis-2009")
+CATEGORICAL = iri("id/observation/web-gi-citizenship-by-birth")
+RANGE = iri("id/observation/web-n8-kazakhs-in-korea")
+DATASET = iri("id/dataset/profile-2024--general-information--world-bank-wdi")
+INDICATOR = iri("id/indicator/population")
+PERIOD = iri("id/period/2024")
+SOURCE = iri("id/source/world-bank-wdi")
+PUBLICATION = iri("id/publication/mpl-2015")
+MINISTRY = iri("id/authority/ministry-of-national-economy")
+FUNCTION = iri("id/function/refugee-status-determination")
+FN_ASSIGNMENT = iri("id/assignment/mpl-2015/migration-police/refugee-status-determination")
+ROLE_ASSIGNMENT = iri("id/role-assignment/profile-2024/ministry-of-labour-and-social-protection/responsible-body")
+LAW = iri("id/law/on-population-migration")
+AMENDMENT = iri("id/law/on-population-migration/amendment-2018")
+GRAPH = iri("graph/mpl-2015")
+BREAKDOWN = iri("id/breakdown/mpl-t1-immigrants-2009-by-origin")
+PART = iri("id/observation/mpl-t1-immigrants-cis-2009")
+SUB_ORG = iri("id/authority/migration-police")
+CONCEPT = iri("id/topic/refugees")
+UZ_SHARE = iri("id/observation/mpl-s63-oralmans-share-uz-2016")
+CHANGE = iri("id/observation/web-n3-arrivals-change-2022-2023")
+
+# (shape, focus node, triples to remove, triples to add, severity, message fragment)
+CASES = [
+    ("ObservationShape", OBS, [(OBS, PROV.hadPrimarySource, None)], [], "Violation", "exactly one primary source"),
+    ("ObservationShape", OBS, [(OBS, PROV.wasDerivedFrom, None)], [], "Violation", "names the publication it was read from"),
+    ("ObservationShape", OBS, [], [(OBS, SDMX_MEASURE.obsValue, Literal(1, datatype=XSD.integer))], "Violation", "exactly one value"),
+    ("ObservationShape", OBS, [(OBS, SDMX_DIMENSION.refArea, None)], [], "Violation", "exactly one reference area"),
+    ("ObservationShape", OBS, [(OBS, SDMX_DIMENSION.refPeriod, None)], [], "Violation", "exactly one reference period"),
+    ("ObservationShape", OBS, [(OBS, MIG.indicator, None)], [], "Violation", "exactly one indicator"),
+    ("ObservationShape", OBS, [(OBS, SDMX_ATTRIBUTE.unitMeasure, None)], [], "Violation", "exactly one unit of measure"),
+    ("ObservationShape", OBS, [(OBS, SDMX_ATTRIBUTE.unitMeasure, None)], [(OBS, SDMX_ATTRIBUTE.unitMeasure, UNIT.FURLONG)], "Violation", "declared as a count, measure or coded-value unit"),
+    ("ObservationShape", OBS, [(OBS, MIG.locator, None)], [], "Violation", "where in the publication"),
+    ("ObservationShape", OBS, [(OBS, RDFS.label, None)], [], "Violation", "An observation needs a label"),
+    ("CountValueShape", OBS, [(OBS, SDMX_MEASURE.obsValue, None)], [(OBS, SDMX_MEASURE.obsValue, Literal("20592571"))], "Violation", "must be an xsd:integer"),
+    ("MeasureValueShape", SHARE, [(SHARE, SDMX_MEASURE.obsValue, None)], [(SHARE, SDMX_MEASURE.obsValue, Literal("77%"))], "Violation", "xsd:decimal or xsd:integer"),
+    ("CodedValueShape", CATEGORICAL, [(CATEGORICAL, SDMX_MEASURE.obsValue, None)], [(CATEGORICAL, SDMX_MEASURE.obsValue, Literal("No"))], "Violation", "coded mig:CategoricalValue"),
+    ("PercentShareShape", SHARE, [(SHARE, SDMX_MEASURE.obsValue, None)], [(SHARE, SDMX_MEASURE.obsValue, Literal("140.0", datatype=XSD.decimal))], "Violation", "between 0 and 100"),
+    ("NonNegativeShape", OBS, [(OBS, SDMX_MEASURE.obsValue, None)], [(OBS, SDMX_MEASURE.obsValue, Literal(-5, datatype=XSD.integer))], "Violation", "non-negative"),
+    ("RangeShape", RANGE, [(RANGE, MIG.upperBound, None)], [(RANGE, MIG.upperBound, Literal(5000, datatype=XSD.integer))], "Violation", "lower bound must be below its upper bound"),
+    ("DataSetShape", DATASET, [(DATASET, PROV.hadPrimarySource, None)], [], "Violation", "exactly one primary source"),
+    ("IndicatorShape", INDICATOR, [(INDICATOR, MIG.statisticType, None)], [], "Violation", "stock, flow, share"),
+    ("ReferencePeriodShape", PERIOD, [(PERIOD, TIME.hasBeginning, None)], [], "Violation", "exactly one beginning"),
+    ("ReferencePeriodShape", PERIOD, [(PERIOD, TIME.hasEnd, None)], [(PERIOD, TIME.hasEnd, URIRef("urn:x-test:end"))], "Violation", "exactly one end"),
+    ("InstantShape", PERIOD, [(None, TIME.inXSDDate, Literal("2024-12-31", datatype=XSD.date))], [], "Violation", "exactly one end"),
+    ("PrimarySourceShape", SOURCE, [(SOURCE, DCTERMS.publisher, None)], [], "Violation", "exactly one publisher"),
+    ("OrganisationShape", SUB_ORG, [], [(SUB_ORG, ORG.subOrganizationOf, PERIOD)], "Violation", "points to an organisation"),
+    ("PublisherShape", iri("id/organisation/world-bank"), [(iri("id/organisation/world-bank"), SKOS.prefLabel, None)], [], "Violation", "publisher of figures needs a skos:prefLabel"),
+    ("PublicationShape", PUBLICATION, [(PUBLICATION, DCTERMS.title, None)], [], "Violation", "A publication needs a title"),
+    ("StateAuthorityShape", MINISTRY, [(MINISTRY, SKOS.prefLabel, None)], [], "Violation", "exactly one preferred name"),
+    ("StateAuthorityShape", MINISTRY, [(MINISTRY, DCTERMS.description, None)], [], "Violation", "short description"),
+    ("MigrationFunctionShape", FUNCTION, [(FUNCTION, SKOS.definition, None)], [], "Violation", "A migration function needs a definition"),
+    ("FunctionAssignmentShape", FN_ASSIGNMENT, [(FN_ASSIGNMENT, MIG.validDuring, None)], [], "Violation", "exactly one period"),
+    ("FunctionAssignmentShape", FN_ASSIGNMENT, [(FN_ASSIGNMENT, PROV.wasDerivedFrom, None)], [], "Violation", "names the publication that states it"),
+    ("RoleAssignmentShape", ROLE_ASSIGNMENT, [(ROLE_ASSIGNMENT, ORG.role, None)], [], "Violation", "exactly one governance role"),
+    ("LegalResourceShape", LAW, [(LAW, ELI.type_document, None)], [], "Violation", "exactly one document type"),
+    ("LegalResourceShape", LAW, [], [(LAW, ELI.date_document, Literal("22 July 2011"))], "Violation", "one xsd:date"),
+    ("MainLegalResourceShape", LAW, [(LAW, ELI.is_about, None)], [], "Violation", "at least one topic"),
+    ("LegalExpressionShape", LAW, [(None, ELI.title, None)], [], "Violation", "English expression with its title"),
+    ("AmendmentShape", AMENDMENT, [(AMENDMENT, ELI.amends, None)], [], "Violation", "names what it amends"),
+    ("SourceGraphShape", GRAPH, [(GRAPH, DCTERMS.issued, None)], [], "Violation", "one dct:issued date"),
+    ("LabelledConceptShape", CONCEPT, [(CONCEPT, SKOS.prefLabel, None)], [], "Violation", "needs a skos:prefLabel"),
+    ("EnglishLabelShape", MINISTRY, [(MINISTRY, RDFS.label, None)], [(MINISTRY, RDFS.label, Literal("Министерство", lang="ru"))], "Violation", "English rdfs:label"),
+    ("BreakdownCountShape", BREAKDOWN, [(PART, SDMX_MEASURE.obsValue, None)], [(PART, SDMX_MEASURE.obsValue, Literal(32000, datatype=XSD.integer))], "Warning", "The parts add up to 41429"),
+    ("BreakdownShareShape", iri("id/breakdown/mpl-s63-oralmans-2016-shares-by-origin"), [(UZ_SHARE, SDMX_MEASURE.obsValue, None)], [(UZ_SHARE, SDMX_MEASURE.obsValue, Literal("70.0", datatype=XSD.decimal))], "Warning", "percentages of this breakdown add up to 91.7"),
+    ("ShareOfCountShape", SHARE, [(SHARE, SDMX_MEASURE.obsValue, None)], [(SHARE, SDMX_MEASURE.obsValue, Literal("50.0", datatype=XSD.decimal))], "Warning", "Published share 50.0 % does not match its count"),
+    ("ChangeShape", CHANGE, [], [(CHANGE, MIG.changeFrom, iri("id/observation/web-n3-trp-2022")), (CHANGE, MIG.changeTo, iri("id/observation/web-n3-trp-2023"))], "Warning", "does not match its figures: 530000 to 713000 is 34.5 %"),
+    ("SuspectedErrorShape", OBS, [], [(OBS, MIG.suspectedError, Literal("test note"))], "Warning", "Suspected error in the source, kept as published: test note"),
+]
+
+
+def _focus_for(shape: str, focus):
+    return focus
+
+
+# Shapes without targets are reached through the shapes that use them (sh:node).
+_REACHED_THROUGH = {"InstantShape": ["ReferencePeriodShape"], "LegalExpressionShape": ["MainLegalResourceShape"]}
+_NESTED = ["InstantShape", "LegalExpressionShape"]
+
+
+def _shapes_for(shape: str) -> list[str]:
+    return [shape, *_REACHED_THROUGH.get(shape, []), *_NESTED]
+
+
+@pytest.mark.parametrize("shape,focus,remove,add,severity,fragment", CASES,
+                         ids=[f"{c[0]}:{c[5][:40]}" for c in CASES])
+def test_mutation_is_reported(shape, focus, remove, add, severity, fragment):
+    focus = _focus_for(shape, focus)
+    report = validate_loaded(config(), mutated(remove, add), only=_shapes_for(shape))
+    hits = [f for f in report.findings if f.focus == str(focus) and fragment in f.message]
+    assert hits, f"expected a {severity} containing {fragment!r} on {focus}; got:\n{report.text()}"
+    assert all(h.severity == severity for h in hits)
+    if severity == "Warning":
+        assert report.conforms, "a consistency warning must not fail validation"
+    else:
+        assert not report.conforms
+
+
+def test_unmutated_focus_nodes_are_clean():
+    """The same focus nodes without mutation give no violation: the cases test the mutation."""
+    report = validate_loaded(config(), mutated(), only=sorted({c[0] for c in CASES}))
+    assert report.conforms, report.text()
+    flagged = {f.focus for f in report.findings}
+    for shape, focus, *_rest, fragment in CASES:
+        focus = str(_focus_for(shape, focus))
+        assert not any(f.focus == focus and fragment in f.message for f in report.findings), (shape, fragment)
+
+
+def test_every_shape_is_exercised():
+    shapes = Graph()
+    for path in (ROOT / "shapes").glob("*.ttl"):
+        shapes.parse(path)
+    sh = "http://www.w3.org/ns/shacl#"
+    node_shapes = {str(s).rsplit("#", 1)[1] for s in shapes.subjects(RDF.type, URIRef(sh + "NodeShape"))}
+    exercised = {c[0] for c in CASES}
+    assert node_shapes - exercised == set()
