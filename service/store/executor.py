@@ -25,6 +25,7 @@ truncated, generation)`` or ``("error", code, message, extra)``.
 from __future__ import annotations
 
 import os
+import re
 import sys
 from itertools import islice
 from urllib.parse import urljoin
@@ -45,6 +46,17 @@ _GRAPHS = {
 # The fewest bytes one result row can take in each format (an empty binding).
 _MIN_ROW_BYTES = {"json": 2, "xml": 9, "csv": 2, "tsv": 1}
 _PARSEABLE = {"json", "xml", "tsv"}
+
+
+_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:")
+
+
+def _absolute(base: str, iri: str) -> str:
+    """Resolve a relative IRI against ``base`` (keeping an empty fragment, as in ``ns#``)."""
+    if _SCHEME.match(iri):
+        return iri
+    resolved = urljoin(base, iri)
+    return resolved + "#" if iri.endswith("#") and not resolved.endswith("#") else resolved
 
 
 class _Enough(Exception):
@@ -156,7 +168,7 @@ class Executor:
                 triples = triples[: self.max_rows]
             options = {}
             if row.key in ("turtle", "trig") and prefixes:
-                options["prefixes"] = {name: urljoin(self.base_iri, iri)
+                options["prefixes"] = {name: _absolute(self.base_iri, iri)
                                        for name, iri in prefixes.items()}
             try:
                 body = ox.serialize(triples, format=_GRAPHS[row.key], **options)
