@@ -45,3 +45,63 @@ def mutated(remove=(), add=()) -> LoadedSources:
         for triple in add:
             target.add(triple)
     return LoadedSources(dataset, original.files, original.origin)
+
+
+@functools.lru_cache(maxsize=1)
+def built_dataset_dir() -> Path:
+    """Run the real build once per session into a temporary folder."""
+    import tempfile
+
+    from service.build import build_dataset
+
+    out = Path(tempfile.mkdtemp(prefix="migkg-build-"))
+    build_dataset(config(DATASET_DIR=str(out)))
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def built_store():
+    """The built dataset (N-Quads) in an in-memory Oxigraph store, with the default graph
+    holding the merge (set union) of the named graphs. (Oxigraph's union-default-graph mode
+    returns a triple once per graph that holds it, which is not the RDF merge.)"""
+    import pyoxigraph as ox
+
+    store = ox.Store()
+    store.bulk_load(path=str(built_dataset_dir() / "dataset.nq"), format=ox.RdfFormat.N_QUADS)
+    store.update("INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }")
+    return store
+
+
+PREFIXES = """
+PREFIX mig: <https://w3id.org/migkg/def#>
+PREFIX qb: <http://purl.org/linked-data/cube#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX dct: <http://purl.org/dc/terms/>
+PREFIX org: <http://www.w3.org/ns/org#>
+PREFIX eli: <http://data.europa.eu/eli/ontology#>
+PREFIX time: <http://www.w3.org/2006/time#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+PREFIX unit: <http://qudt.org/vocab/unit/>
+PREFIX sdmx-dimension: <http://purl.org/linked-data/sdmx/2009/dimension#>
+PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
+PREFIX sdmx-attribute: <http://purl.org/linked-data/sdmx/2009/attribute#>
+PREFIX sdmx-code: <http://purl.org/linked-data/sdmx/2009/code#>
+"""
+
+
+def select(query: str) -> list[dict]:
+    """Run a SELECT over the built dataset (union of named graphs); rows as {var: value str}."""
+    import pyoxigraph as ox
+
+    results = built_store().query(PREFIXES + query)
+    names = [v.value for v in results.variables]
+    rows = []
+    for solution in results:
+        row = {}
+        for name in names:
+            term = solution[name]
+            row[name] = None if term is None else term.value
+        rows.append(row)
+    return rows
