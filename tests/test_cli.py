@@ -1,0 +1,127 @@
+"""`migkg validate` and `migkg build` as a user runs them: exit codes, one-line errors with
+file and line, and a build that never damages the previous dataset."""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kgsupport import ROOT
+
+MIGKG = [sys.executable, "-m", "service.cli"]
+
+
+def run(*args, env=None, cwd=ROOT):
+    environ = {**os.environ, **(env or {})}
+    return subprocess.run([*MIGKG, *args], capture_output=True, text=True, cwd=cwd, env=environ, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def data_copy(tmp_path_factory) -> Path:
+    """A private copy of ontology/, graph_data/ and shapes/ that tests may break."""
+    root = tmp_path_factory.mktemp("project")
+    for name in ("ontology", "graph_data", "shapes"):
+        shutil.copytree(ROOT / name, root / name)
+    return root
+
+
+def env_for(root: Path, dataset: Path | None = None) -> dict:
+    env = {"MIGKG_ONTOLOGY_DIR": str(root / "ontology"), "MIGKG_GRAPH_DATA_DIR": str(root / "graph_data"),
+           "MIGKG_SHAPES_DIR": str(root / "shapes")}
+    if dataset:
+        env["MIGKG_DATASET_DIR"] = str(dataset)
+    return env
+
+
+def test_validate_real_data_exits_0_and_reports_the_consistency_warnings():
+    result = run("validate")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "conforms (0 violations" in result.stdout
+    assert "Warning:" in result.stdout
+    assert "The percentages of this breakdown add up to 94.0" in result.stdout  # Table 3, Arrived
+    assert "The parts add up to 13393.0, the published whole is 13200.0" in result.stdout  # borders
+    assert "Published change -40.0 % does not match its figures" in result.stdout  # "40% lower"
+
+
+def test_validate_a_file_with_a_violation_exits_1(tmp_path):
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("""@prefix qb: <http://purl.org/linked-data/cube#> .
+<id/observation/broken> a qb:Observation .
+""")
+    result = run("validate", str(bad))
+    assert result.returncode == 1
+    assert "does NOT conform" in result.stdout
+    assert "/id/observation/broken" in result.stdout
+    assert "exactly one primary source" in result.stdout
+    assert str(bad) in result.stdout  # the report names the file
+
+
+def test_turtle_syntax_error_names_file_and_line_without_traceback(data_copy):
+    target = data_copy / "graph_data" / "profile-2024" / "laws.ttl"
+    original = target.read_text()
+    lines = original.split("\n")
+    lines[30] = lines[30] + " this is not turtle ;;"
+    target.write_text("\n".join(lines))
+    try:
+        result = run("validate", env=env_for(data_copy))
+    finally:
+        target.write_text(original)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert f"{target}:31:" in result.stderr
+
+
+def test_missing_file_exits_2(tmp_path):
+    result = run("validate", str(tmp_path / "nope.ttl"))
+    assert result.returncode == 2
+    assert "nope.ttl: no such file" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_build_writes_trig_nquads_and_version(tmp_path):
+    out = tmp_path / "dataset"
+    result = run("build", "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    assert {p.name for p in out.iterdir()} == {"dataset.nq", "dataset.trig", "version.json"}
+    import json
+    meta = json.loads((out / "version.json").read_text())
+    assert meta["triples"] == (out / "dataset.nq").read_text().count("\n")
+    assert len(meta["graphs"]) == 4
+
+
+def test_failed_build_keeps_the_previous_dataset(data_copy, tmp_path):
+    out = tmp_path / "dataset"
+    assert run("build", env=env_for(data_copy, out)).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    target = data_copy / "graph_data" / "mpl-2015" / "roles.ttl"
+    original = target.read_text()
+    # a violation: a role assignment without its role
+    target.write_text(original.replace("org:role role:policy-shaping-body ;", ""))
+    try:
+        failed = run("build", env=env_for(data_copy, out))
+    finally:
+        target.write_text(original)
+    assert failed.returncode == 1
+    assert "previous dataset kept" in failed.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+
+
+def test_build_with_a_syntax_error_keeps_the_previous_dataset(data_copy, tmp_path):
+    out = tmp_path / "dataset"
+    assert run("build", env=env_for(data_copy, out)).returncode == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    target = data_copy / "graph_data" / "reference" / "areas.ttl"
+    original = target.read_text()
+    target.write_text(original + "\n<unterminated")
+    try:
+        failed = run("build", env=env_for(data_copy, out))
+    finally:
+        target.write_text(original)
+    assert failed.returncode == 2
+    assert str(target) in failed.stderr
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
