@@ -1,4 +1,4 @@
-"""The ``migkg`` command line: build, validate and serve.
+"""The ``migkg`` command line: build, validate, serve and link.
 
 Each command maps expected failures (bad input, failed validation) to an exit code and a
 one-line message on stderr; a traceback means a bug.
@@ -82,6 +82,53 @@ def serve(config: dict, host: str | None, port: int | None, workers: int | None,
         if value is not None:
             config[key] = value
     run(config, dev=dev)
+
+
+@main.command()
+@click.option("--endpoint", default=None, help="SPARQL endpoint (default: Wikidata's query service).")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("var/link-review.tsv"),
+              show_default=True, help="Review file (TSV) to write candidates to.")
+@click.option("--kinds", default="authority,organisation,law", show_default=True,
+              help="Kinds of entities to look for.")
+@click.option("--batch-size", type=int, default=10, show_default=True, help="Entities per query (VALUES).")
+@click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
+@click.option("--retries", type=int, default=4, show_default=True, help="Retries on 429/5xx/unreachable.")
+@click.option("--min-interval", type=float, default=1.0, show_default=True,
+              help="Minimum seconds between requests (rate limit).")
+@click.option("--limit", type=int, default=None, help="Only the first N entities.")
+@click.option("--restart", is_flag=True, help="Discard the review file and progress of an earlier run.")
+@click.option("--accept", "accept_file", type=click.Path(path_type=Path), default=None,
+              help="Turn the rows marked accept=yes of this review file into a linkset.")
+@click.option("--name", default=None, help="Name of the linkset file written by --accept.")
+@click.pass_obj
+def link(config: dict, endpoint: str | None, out: Path, kinds: str, batch_size: int, timeout: float,
+         retries: int, min_interval: float, limit: int | None, restart: bool,
+         accept_file: Path | None, name: str | None) -> None:
+    """Find Wikidata candidates for unlinked entities, or accept reviewed ones (--accept)."""
+    from . import linking
+    from .sources import SourceError, load
+
+    endpoint = endpoint or linking.DEFAULT_ENDPOINT
+    try:
+        if accept_file is not None:
+            path, report = linking.accept(accept_file, config, name=name, endpoint=endpoint)
+            if path is None:
+                click.echo(report.text(), err=True)
+                click.echo("links not added: validation failed", err=True)
+                sys.exit(1)
+            click.echo(f"wrote {path}; {report.summary()}")
+            return
+        client = linking.SparqlClient(endpoint, timeout=timeout, retries=retries,
+                                      min_interval=min_interval)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        result = linking.discover(load(config).union(), out, client, batch_size=batch_size,
+                                  kinds=[k.strip() for k in kinds.split(",") if k.strip()],
+                                  limit=limit, restart=restart)
+    except (linking.LinkDiscoveryError, SourceError, OSError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"{result.candidates} candidates for {result.entities} entities "
+               f"({result.skipped} done in an earlier run) in {result.requests} requests -> {result.review_file}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -95,6 +95,8 @@ def _shacl_findings(union: Graph, shapes: Graph, sources: LoadedSources,
     use = [URIRef(SHAPES_NS + name) for name in only] if only else None
     _, results, _ = shacl_validate(union, shacl_graph=shapes, inference="none", advanced=True,
                                    allow_warnings=True, use_shapes=use)
+    if not isinstance(results, Graph):  # pySHACL's ValidationFailure: the shapes are broken
+        raise SourceError(f"shapes: {getattr(results, 'message', results)}")
     findings = []
     for result in results.subjects(RDF.type, SH.ValidationResult):
         focus = results.value(result, SH.focusNode)

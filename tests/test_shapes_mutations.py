@@ -13,7 +13,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, TIME, XSD
 
 from kgsupport import ROOT, config, iri, mutated
-from service.namespaces import ELI, MIG, ORG, SDMX_ATTRIBUTE, SDMX_MEASURE, SDMX_DIMENSION, UNIT
+from service.namespaces import ELI, MIG, ORG, VOID, SDMX_ATTRIBUTE, SDMX_MEASURE, SDMX_DIMENSION, UNIT
 from service.validation import validate_loaded
 
 OBS = iri("id/observation/web-gi-population-wb-2024")
@@ -36,6 +36,9 @@ BREAKDOWN = iri("id/breakdown/mpl-t1-immigrants-2009-by-origin")
 PART = iri("id/observation/mpl-t1-immigrants-cis-2009")
 SUB_ORG = iri("id/authority/migration-police")
 CONCEPT = iri("id/topic/refugees")
+LINKSET = iri("id/linkset/geonames")
+ACTIVITY = iri("id/activity/manual-link-review-2026-11-22")
+ASSERTION = iri("id/link/test/1")
 UZ_SHARE = iri("id/observation/mpl-s63-oralmans-share-uz-2016")
 CHANGE = iri("id/observation/web-n3-arrivals-change-2022-2023")
 
@@ -84,6 +87,12 @@ CASES = [
     ("BreakdownShareShape", iri("id/breakdown/mpl-s63-oralmans-2016-shares-by-origin"), [(UZ_SHARE, SDMX_MEASURE.obsValue, None)], [(UZ_SHARE, SDMX_MEASURE.obsValue, Literal("70.0", datatype=XSD.decimal))], "Warning", "percentages of this breakdown add up to 91.7"),
     ("ShareOfCountShape", SHARE, [(SHARE, SDMX_MEASURE.obsValue, None)], [(SHARE, SDMX_MEASURE.obsValue, Literal("50.0", datatype=XSD.decimal))], "Warning", "Published share 50.0 % does not match its count"),
     ("ChangeShape", CHANGE, [], [(CHANGE, MIG.changeFrom, iri("id/observation/web-n3-trp-2022")), (CHANGE, MIG.changeTo, iri("id/observation/web-n3-trp-2023"))], "Warning", "does not match its figures: 530000 to 713000 is 34.5 %"),
+    ("LinksetShape", LINKSET, [(LINKSET, VOID.linkPredicate, None)], [], "Violation", "exactly one link predicate"),
+    ("LinksetShape", LINKSET, [(LINKSET, VOID.triples, None)], [(LINKSET, VOID.triples, Literal(3, datatype=XSD.integer))], "Violation", "state 3 links in all, but the data holds 11"),
+    ("LinkActivityShape", ACTIVITY, [(ACTIVITY, MIG.linkMethod, None)], [], "Violation", "states its method"),
+    ("LinkAssertionShape", ASSERTION, [], [(ASSERTION, RDF.type, MIG.LinkAssertion), (ASSERTION, RDFS.label, Literal("test", lang="en")),
+        (ASSERTION, MIG.linkSubject, MINISTRY), (ASSERTION, MIG.linkObject, URIRef("http://www.wikidata.org/entity/Q1")),
+        (ASSERTION, PROV.wasDerivedFrom, LINKSET)], "Violation", "one score between 0 and 1"),
     ("SuspectedErrorShape", OBS, [], [(OBS, MIG.suspectedError, Literal("test note"))], "Warning", "Suspected error in the source, kept as published: test note"),
 ]
 
