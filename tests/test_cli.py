@@ -91,7 +91,7 @@ def test_build_writes_trig_nquads_and_version(tmp_path):
     import json
     meta = json.loads((out / "version.json").read_text())
     assert meta["triples"] == (out / "dataset.nq").read_text().count("\n")
-    assert len(meta["graphs"]) == 4
+    assert len(meta["graphs"]) == 5  # ontology, reference, mpl-2015, profile-2024, links
 
 
 def test_failed_build_keeps_the_previous_dataset(data_copy, tmp_path):
