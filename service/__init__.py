@@ -32,9 +32,9 @@ def create_app(config: Mapping[str, Any] | None = None):
     then ``config``; the store opened once (loading the built dataset if it is newer) and
     kept in ``app.extensions["kg_store"]``.
     """
-    from flask import Flask, redirect, url_for
+    from flask import Flask
 
-    from . import sparql
+    from . import pages, sparql
     from .config import load_config
     from .errors import register_error_handlers
     from .store import open_store
@@ -51,7 +51,7 @@ def create_app(config: Mapping[str, Any] | None = None):
     app.extensions["kg_description_cache"] = {}
     register_error_handlers(app)
     app.register_blueprint(sparql.bp)
-    app.add_url_rule("/", "index", lambda: redirect(url_for("sparql.query")))
+    pages.init_app(app)          # entity pages, search, downloads; "/" is its home page
     app.after_request(_cors)
     if settings["ACCESS_LOG"]:
         app.before_request(_start_timer)

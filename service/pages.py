@@ -1,0 +1,1302 @@
+"""Blueprint ``pages``: every IRI of the graph as a working address, with HTML for people and
+RDF for machines; the home page, label search, browsing by kind, and the downloads.
+
+Linked Data conventions: https://www.w3.org/TR/cooluris/ and https://www.w3.org/TR/ldp-bp/.
+
+**Content negotiation: direct, with ``Vary: Accept`` (no 303).** An entity IRI
+(``/id/<kind>/<slug>``, ``/graph/<name>``) answers ``200`` with HTML when the request prefers
+``text/html`` (:func:`service.negotiation.prefers_html`: browsers) and with RDF otherwise
+(Turtle for ``*/*`` or no ``Accept``; N-Triples, JSON-LD or RDF/XML when asked), always with
+``Vary: Accept``, ``Content-Location`` naming the document URL of the representation sent and
+``Link: <...>; rel="alternate"; type="..."`` for every other representation. One round trip
+instead of two, and every response is cacheable by its URL plus ``Accept``. The document URLs
+(``.html``, ``.ttl``, ``.nt``, ``.jsonld``, ``.rdf``; :mod:`service.iris`) never negotiate.
+An IRI the graph does not know answers ``404`` (an HTML page with a search box and the nearest
+labels for browsers; the JSON / plain-text error shape of :mod:`service.errors` otherwise).
+
+**Per-request work.** A page runs a few small SELECTs (``service/queries/pages/*.rq``, the
+entity bound by a trailing ``VALUES`` with the IRI serialised by rdflib after
+:func:`service.iris.is_safe_iri`); labels come from the :class:`Catalog`, read from the store
+once per dataset version (labels, kinds, periods, the search index). Rendered responses are
+memoised per dataset version (``PAGE_CACHE_SIZE`` entries, 0 to turn off), so a page is built
+once per version and worker; ``ETag`` (the dataset version) answers ``If-None-Match`` with 304.
+
+Duplicates: the store's union default graph may return a triple once per named graph holding
+it, so every query is ``DISTINCT`` and the code groups statements by (predicate, object),
+listing the graphs each comes from.
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+from collections import OrderedDict, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterable
+
+from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
+                   send_file, url_for)
+from markupsafe import Markup, escape
+from rdflib import URIRef
+
+from .charts import Point, Series, line_chart
+from .errors import MigkgError, NotAcceptableError, error_body
+from .iris import DOCUMENT_FORMATS, EXTENSIONS, IriScheme, is_safe_iri
+from .negotiation import GRAPH_FORMATS, NotAcceptable, choose_format, parse_accept, prefers_html
+from .search import LabelIndex
+
+log = logging.getLogger("migkg.pages")
+
+bp = Blueprint("pages", __name__)
+
+__all__ = ["bp", "Catalog", "get_catalog", "load_query", "bind", "ENTITY_FORMATS"]
+
+RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+RDFS = "http://www.w3.org/2000/01/rdf-schema#"
+SKOS = "http://www.w3.org/2004/02/skos/core#"
+MIG = "https://w3id.org/migkg/def#"
+DCT = "http://purl.org/dc/terms/"
+ELI = "http://data.europa.eu/eli/ontology#"
+PROV = "http://www.w3.org/ns/prov#"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+SDMX_DIM = "http://purl.org/linked-data/sdmx/2009/dimension#"
+SDMX_MEASURE = "http://purl.org/linked-data/sdmx/2009/measure#"
+QB = "http://purl.org/linked-data/cube#"
+
+#: The formats an entity's RDF description is offered in (rows of GRAPH_FORMATS).
+ENTITY_FORMATS = tuple(f for f in GRAPH_FORMATS if f.key in ("turtle", "ntriples", "jsonld",
+                                                             "rdfxml"))
+_EXT_OF_KEY = {key: ext for ext, (key, _) in DOCUMENT_FORMATS.items()}
+
+#: Label predicates, best first, and the search field each one feeds.
+LABEL_PREDICATES: tuple[tuple[str, str], ...] = (
+    (SKOS + "prefLabel", "label"), (RDFS + "label", "label"), (DCT + "title", "title"),
+    (ELI + "title", "title"), (MIG + "shortName", "short"), (SKOS + "altLabel", "alt"),
+    (SKOS + "notation", "notation"),
+)
+_LABEL_RANK = {p: i for i, (p, _) in enumerate(LABEL_PREDICATES)}
+_LABEL_FIELD = dict(LABEL_PREDICATES)
+_SHORT_PREDICATES = (MIG + "shortName", SKOS + "altLabel")
+
+#: Entry points listed on the home page, in order: (kind, heading).
+ENTRY_KINDS = (("authority", "Authorities"), ("law", "Laws and policy documents"),
+               ("indicator", "Indicators"), ("source", "Primary sources"),
+               ("organisation", "Organisations"), ("publication", "Publications"))
+#: Breakdown dimensions (their total codes are filtered in breakdowns.rq).
+BREAKDOWN_DIMS = (SDMX_DIM + "sex", MIG + "counterpartArea", MIG + "ethnicGroup",
+                  MIG + "permitCategory", MIG + "offenceType", MIG + "region", MIG + "facility")
+_LAW_TYPES = {MIG + "Law", MIG + "Decree", MIG + "InternationalAgreement", MIG + "PolicyDocument",
+              MIG + "Amendment", ELI + "LegalResource"}
+_PAGE_SIZE = 500
+GENERAL_INFORMATION = "General Information"
+
+
+class UnknownResource(MigkgError):
+    """The IRI is well formed but the graph says nothing about it."""
+
+    status, code = 404, "UNKNOWN_RESOURCE"
+
+
+# -- queries ------------------------------------------------------------------------------
+
+_QUERIES: dict[str, str] = {}
+
+
+def load_query(name: str) -> str:
+    """The text of ``service/queries/pages/<name>.rq`` (read once per process)."""
+    text = _QUERIES.get(name)
+    if text is None:
+        text = (resources.files("service") / "queries" / "pages" / f"{name}.rq").read_text(
+            encoding="utf-8")
+        _QUERIES[name] = text
+    return text
+
+
+def bind(text: str, **values: str) -> str:
+    """``text`` with a trailing ``VALUES (?a ?b) { (<x> <y>) }`` clause binding IRIs.
+
+    Each IRI is checked (:func:`is_safe_iri`) and serialised by rdflib, so nothing from a URL
+    reaches the query unescaped.
+
+    :raises ValueError: for an IRI that cannot be written between ``<`` and ``>``.
+    """
+    names, terms = [], []
+    for name, iri in values.items():
+        if not is_safe_iri(iri):
+            raise ValueError(f"not a usable IRI: {iri!r}")
+        names.append("?" + name)
+        terms.append(URIRef(iri).n3())
+    return f"{text}\nVALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}\n"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One RDF term from a SPARQL JSON result."""
+
+    kind: str                 # "uri", "literal", "bnode"
+    value: str
+    lang: str = ""
+    datatype: str = ""
+
+    @property
+    def is_iri(self) -> bool:
+        return self.kind == "uri"
+
+    def n3ish(self) -> tuple:
+        return (self.kind, self.value, self.lang, self.datatype)
+
+
+def _term(binding: dict | None) -> Term | None:
+    if binding is None:
+        return None
+    kind = binding["type"]
+    if kind == "typed-literal":
+        kind = "literal"
+    return Term(kind, binding["value"], binding.get("xml:lang", ""), binding.get("datatype", ""))
+
+
+def select(store, text: str) -> list[dict[str, Term]]:
+    """Run a SELECT through the store (SPARQL JSON); rows of Terms."""
+    result = store.query(text, format="json")
+    data = json.loads(result.body)
+    return [{name: _term(value) for name, value in row.items()}
+            for row in data.get("results", {}).get("bindings", [])]
+
+
+def select_all(store, text: str, page: int) -> Iterable[dict[str, Term]]:
+    """Every row of ``text``, fetched ``page`` rows at a time (the store caps result rows).
+
+    The integers are appended as solution modifiers. The pages are not ordered (ORDER BY
+    over the whole catalogue costs seconds at 50-country scale); the store is a read-only
+    snapshot per dataset version, so its iteration order is stable between the pages.
+    """
+    offset = 0
+    while True:
+        rows = select(store, f"{text}\nLIMIT {int(page)} OFFSET {int(offset)}\n")
+        yield from rows
+        if len(rows) < page:
+            return
+        offset += page
+
+
+# -- the catalogue, once per dataset version ------------------------------------------------
+
+def _label_rank(predicate: str, lang: str) -> tuple[int, int]:
+    return (0 if lang in ("en", "") else 1, _LABEL_RANK.get(predicate, 99))
+
+
+def fallback_label(scheme: IriScheme, iri: str) -> str:
+    path = scheme.local_path(iri)
+    if path is not None:
+        parts = path.split("/", 2)
+        return parts[2] if len(parts) == 3 else path
+    cut = max(iri.rfind("#"), iri.rfind("/"))
+    return iri[cut + 1:] or iri
+
+
+@dataclass
+class Catalog:
+    """What pages need about every entity, read from the store once per dataset version."""
+
+    version: str | None
+    scheme: IriScheme
+    labels: dict[str, str] = field(default_factory=dict)
+    short: dict[str, str] = field(default_factory=dict)
+    types: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    kinds: dict[str, str] = field(default_factory=dict)
+    by_kind: dict[str, list[str]] = field(default_factory=dict)
+    periods: dict[str, tuple[str, str]] = field(default_factory=dict)
+    countries: list[str] = field(default_factory=list)
+    index: LabelIndex | None = None
+    seconds: float = 0.0
+
+    def label(self, iri: str) -> str:
+        found = self.labels.get(iri)
+        return found if found is not None else fallback_label(self.scheme, iri)
+
+    def knows(self, iri: str) -> bool:
+        return iri in self.kinds
+
+    def period_start(self, iri: str | None) -> str:
+        return self.periods.get(iri or "", ("", ""))[0]
+
+
+def build_catalog(store, scheme: IriScheme, page: int) -> Catalog:
+    """Read labels, types and periods from the store; build the search index."""
+    started = time.perf_counter()
+    catalog = Catalog(store.version(), scheme)
+    best: dict[str, tuple[tuple[int, int], str]] = {}
+    names: list[tuple[str, str, str]] = []
+    types: dict[str, set[str]] = defaultdict(set)
+    for row in select_all(store, load_query("index"), page):
+        subject, predicate, obj = row["s"].value, row["p"].value, row["o"]
+        if predicate == RDF_TYPE:
+            types[subject].add(obj.value)
+            continue
+        if obj.kind != "literal":
+            continue
+        rank = _label_rank(predicate, obj.lang)
+        if subject not in best or rank < best[subject][0]:
+            best[subject] = (rank, obj.value)
+        if predicate in _SHORT_PREDICATES and len(obj.value) <= 24 and obj.lang in ("en", ""):
+            catalog.short.setdefault(subject, obj.value)
+        names.append((subject, obj.value, _LABEL_FIELD.get(predicate, "label")))
+    catalog.labels = {iri: value for iri, (_, value) in best.items()}
+    catalog.types = {iri: tuple(sorted(found)) for iri, found in types.items()}
+    by_kind: dict[str, list[str]] = defaultdict(list)
+    for iri in set(catalog.labels) | set(catalog.types):
+        kind = scheme.kind(iri)
+        catalog.kinds[iri] = kind
+        by_kind[kind].append(iri)
+    catalog.by_kind = {kind: sorted(iris, key=lambda i: (catalog.label(i).casefold(), i))
+                       for kind, iris in by_kind.items()}
+    for row in select(store, load_query("periods")):
+        begin, end = row.get("begin"), row.get("end")
+        catalog.periods[row["period"].value] = (begin.value if begin else "",
+                                                end.value if end else "")
+    catalog.countries = sorted((row["area"].value for row in select(store, load_query("countries"))),
+                               key=lambda i: catalog.label(i).casefold())
+    catalog.index = LabelIndex(names, catalog.labels, catalog.kinds)
+    catalog.seconds = round(time.perf_counter() - started, 3)
+    log.info("pages catalogue for version %s: %d entities, %d names in %.2f s", catalog.version,
+             len(catalog.kinds), len(catalog.index), catalog.seconds)
+    return catalog
+
+
+class PagesState:
+    """Per-app state: the catalogue of the current version and the response memo."""
+
+    def __init__(self, cache_size: int):
+        self.lock = threading.Lock()
+        self.catalog: Catalog | None = None
+        self.cache: OrderedDict[tuple, tuple[bytes, int, dict]] = OrderedDict()
+        self.cache_size = max(0, int(cache_size))
+
+    def remember(self, key: tuple, value: tuple[bytes, int, dict]) -> None:
+        if not self.cache_size:
+            return
+        with self.lock:
+            self.cache[key] = value
+            while len(self.cache) > self.cache_size:
+                self.cache.popitem(last=False)
+
+    def recall(self, key: tuple):
+        if not self.cache_size:
+            return None
+        value = self.cache.get(key)
+        if value is not None:
+            try:
+                self.cache.move_to_end(key)
+            except KeyError:
+                pass
+        return value
+
+
+def _state() -> PagesState:
+    state = current_app.extensions.get("kg_pages")
+    if state is None:
+        state = PagesState(current_app.config.get("PAGE_CACHE_SIZE", 2048))
+        current_app.extensions["kg_pages"] = state
+    return state
+
+
+def get_store():
+    return current_app.extensions["kg_store"]
+
+
+def get_scheme() -> IriScheme:
+    return IriScheme(current_app.config["BASE_IRI"], request.script_root if request else "")
+
+
+def get_catalog() -> Catalog:
+    """The catalogue of the store's current dataset version (rebuilt when it changes)."""
+    state = _state()
+    store = get_store()
+    version = store.version()
+    catalog = state.catalog
+    if catalog is not None and catalog.version == version:
+        return catalog
+    with state.lock:
+        catalog = state.catalog
+        if catalog is None or catalog.version != version:
+            page = min(10_000, int(current_app.config.get("MAX_RESULT_ROWS", 10_000)))
+            catalog = build_catalog(store, IriScheme(current_app.config["BASE_IRI"]), page)
+            state.catalog = catalog
+            state.cache.clear()
+    return catalog
+
+
+# -- presentation helpers (used by the templates) --------------------------------------------
+
+_INTEGER_TYPES = {XSD + t for t in ("integer", "int", "long", "nonNegativeInteger",
+                                    "positiveInteger", "short")}
+_DECIMAL_TYPES = {XSD + t for t in ("decimal", "double", "float")}
+
+
+def format_number(value: str, datatype: str = "") -> str:
+    """20592571 -> "20 592 571" (thin grouping as the profiles print it)."""
+    try:
+        if datatype in _INTEGER_TYPES or re.fullmatch(r"-?\d+", value):
+            return f"{int(value):,}".replace(",", "\u202f")
+        if datatype in _DECIMAL_TYPES or re.fullmatch(r"-?\d+\.\d+", value):
+            whole, _, frac = value.partition(".")
+            return f"{int(whole):,}".replace(",", "\u202f") + (f".{frac}" if frac else "")
+    except ValueError:
+        pass
+    return value
+
+
+def _as_float(term: Term | None) -> float | None:
+    if term is None or term.kind != "literal":
+        return None
+    try:
+        return float(term.value)
+    except ValueError:
+        return None
+
+
+def _year_fraction(day: str) -> float | None:
+    try:
+        parsed = date.fromisoformat(day[:10])
+    except ValueError:
+        return None
+    return parsed.year + (parsed.timetuple().tm_yday - 1) / 366.0
+
+
+class View:
+    """Helpers the templates call: labels, links and literals, every one escaped."""
+
+    def __init__(self, catalog: Catalog, scheme: IriScheme):
+        self.catalog = catalog
+        self.scheme = scheme
+
+    def label(self, iri: str | Term | None) -> str:
+        if iri is None:
+            return ""
+        value = iri.value if isinstance(iri, Term) else iri
+        return self.catalog.label(value)
+
+    def url(self, iri: str | Term) -> str:
+        return self.scheme.page_url(iri.value if isinstance(iri, Term) else iri)
+
+    def link(self, iri: str | Term | None, text: str | None = None) -> Markup:
+        """``<a href="page">label</a>``; an empty string for None."""
+        if iri is None:
+            return Markup("")
+        value = iri.value if isinstance(iri, Term) else iri
+        shown = text if text is not None else self.catalog.label(value)
+        short = self.catalog.short.get(value)
+        extra = Markup(' <span class="short">({})</span>').format(short) \
+            if short and short not in shown and text is None else Markup("")
+        return Markup('<a href="{}">{}</a>{}').format(self.scheme.page_url(value), shown, extra)
+
+    def term(self, term: Term | None) -> Markup:
+        """An object as HTML: IRIs as labelled links, literals with language or datatype."""
+        if term is None:
+            return Markup("")
+        if term.kind == "uri":
+            return self.link(term.value)
+        if term.kind == "bnode":
+            return Markup('<span class="bnode">[anonymous]</span>')
+        shown = format_number(term.value, term.datatype) if term.datatype else term.value
+        if term.lang:
+            return Markup('{}<span class="lang">@{}</span>').format(shown, term.lang)
+        if term.datatype and term.datatype not in _INTEGER_TYPES | _DECIMAL_TYPES \
+                and term.datatype != XSD + "string":
+            return Markup('{}<span class="dt">^^{}</span>').format(
+                shown, self.catalog.label(term.datatype) if term.datatype.startswith(
+                    self.scheme.base) else _short_iri(term.datatype))
+        return Markup("{}").format(shown)
+
+    def value(self, value: Term | None, published: Term | None = None) -> str:
+        """A figure as published when known, else its value (labels for categorical ones)."""
+        if published is not None:
+            return published.value
+        if value is None:
+            return ""
+        if value.kind == "uri":
+            return self.catalog.label(value.value)
+        return format_number(value.value, value.datatype)
+
+    def kind_name(self, iri: str) -> str:
+        types = self.catalog.types.get(iri, ())
+        names = [self.catalog.label(t) for t in types
+                 if t.startswith(MIG) or not any(x.startswith(MIG) for x in types)]
+        return ", ".join(sorted(dict.fromkeys(names))) or self.scheme.kind(iri)
+
+
+_PREFIXES = {"http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf:", RDFS: "rdfs:",
+             SKOS: "skos:", MIG: "mig:", DCT: "dct:", ELI: "eli:", PROV: "prov:", XSD: "xsd:",
+             SDMX_DIM: "sdmx-dimension:", SDMX_MEASURE: "sdmx-measure:", QB: "qb:",
+             "http://purl.org/linked-data/sdmx/2009/attribute#": "sdmx-attribute:",
+             "http://purl.org/linked-data/sdmx/2009/code#": "sdmx-code:",
+             "http://www.w3.org/ns/org#": "org:", "http://www.w3.org/2006/time#": "time:",
+             "http://www.w3.org/ns/dcat#": "dcat:", "http://www.w3.org/2002/07/owl#": "owl:",
+             "http://qudt.org/vocab/unit/": "unit:"}
+
+
+def _short_iri(iri: str) -> str:
+    for namespace, prefix in _PREFIXES.items():
+        if iri.startswith(namespace):
+            return prefix + iri[len(namespace):]
+    return iri
+
+
+# -- statements ---------------------------------------------------------------------------
+
+@dataclass
+class Statement:
+    predicate: str
+    obj: Term
+    graphs: list[str]
+    nested: list[tuple[str, Term]] = field(default_factory=list)
+
+
+def group_outgoing(rows: list[dict[str, Term]]) -> list[Statement]:
+    """Rows of outgoing.rq -> one Statement per (predicate, object), its graphs listed."""
+    found: dict[tuple, Statement] = {}
+    for row in rows:
+        key = (row["p"].value, row["o"].n3ish())
+        statement = found.get(key)
+        if statement is None:
+            statement = found[key] = Statement(row["p"].value, row["o"], [])
+        if row["g"].value not in statement.graphs:
+            statement.graphs.append(row["g"].value)
+        if row.get("bp") is not None:
+            pair = (row["bp"].value, row["bo"])
+            if pair not in statement.nested:
+                statement.nested.append(pair)
+    return list(found.values())
+
+
+def _values(statements: list[Statement], predicate: str) -> list[Term]:
+    return [s.obj for s in statements if s.predicate == predicate]
+
+
+def _first(statements: list[Statement], predicate: str) -> Term | None:
+    found = _values(statements, predicate)
+    return found[0] if found else None
+
+
+# -- JSON-LD (embedded in every page) -------------------------------------------------------
+
+def _jsonld_object(term: Term) -> dict:
+    if term.kind == "uri":
+        return {"@id": term.value}
+    if term.kind == "bnode":
+        return {"@id": "_:" + term.value}
+    node: dict[str, str] = {"@value": term.value}
+    if term.lang:
+        node["@language"] = term.lang
+    elif term.datatype and term.datatype != XSD + "string":
+        node["@type"] = term.datatype
+    return node
+
+
+def entity_jsonld(iri: str, statements: list[Statement], catalog: Catalog) -> list[dict]:
+    """Expanded JSON-LD: the entity's statements and the labels of what it points to."""
+    node: dict[str, Any] = {"@id": iri}
+    linked: dict[str, dict] = {}
+    for statement in statements:
+        if statement.predicate == RDF_TYPE:
+            node.setdefault("@type", []).append(statement.obj.value)
+            continue
+        node.setdefault(statement.predicate, []).append(_jsonld_object(statement.obj))
+        if statement.obj.kind == "uri" and statement.obj.value in catalog.labels:
+            linked[statement.obj.value] = {"@id": statement.obj.value, RDFS + "label": [
+                {"@value": catalog.labels[statement.obj.value]}]}
+        if statement.obj.kind == "bnode" and statement.nested:
+            bnode: dict[str, Any] = {"@id": "_:" + statement.obj.value}
+            for predicate, value in statement.nested:
+                if predicate == RDF_TYPE:
+                    bnode.setdefault("@type", []).append(value.value)
+                else:
+                    bnode.setdefault(predicate, []).append(_jsonld_object(value))
+            linked["_:" + statement.obj.value] = bnode
+    return [node, *linked.values()]
+
+
+# -- responses ----------------------------------------------------------------------------
+
+def _links(scheme: IriScheme, iri: str, sent: str) -> str:
+    parts = []
+    for ext in ("html", *EXTENSIONS):
+        if ext == sent:
+            continue
+        parts.append(f'<{scheme.document_url(iri, ext)}>; rel="alternate"; '
+                     f'type="{DOCUMENT_FORMATS[ext][1]}"')
+    return ", ".join(parts)
+
+
+def _finish(body: bytes, status: int, headers: dict, *, negotiated: bool) -> Response:
+    response = Response(body, status, headers=headers)
+    if negotiated:
+        response.vary.add("Accept")
+    if status == 200:
+        response.headers["Cache-Control"] = \
+            f"public, max-age={int(current_app.config.get('CACHE_MAX_AGE', 300))}"
+        response.make_conditional(request)
+    return response
+
+
+def _etag(version: str | None, *key: str) -> str:
+    digest = hashlib.blake2b("\0".join(key).encode("utf-8"), digest_size=8).hexdigest()
+    return f"{version or 'none'}-{digest}"
+
+
+def _wants_json() -> bool:
+    return any(media in ("application/json", "application/ld+json")
+               for media, _, _ in parse_accept(request.headers.get("Accept")))
+
+
+@bp.app_errorhandler(UnknownResource)
+def _unknown(error: UnknownResource):
+    """404 for an unknown IRI: a page with a search box and the nearest labels for browsers,
+    the error shape of :mod:`service.errors` for everyone else."""
+    headers = {"Cache-Control": "no-store"}
+    if prefers_html(request.headers.get("Accept")) or error.extra.get("html"):
+        catalog = get_catalog()
+        scheme = get_scheme()
+        text = error.extra.get("text", "")
+        hits = catalog.index.suggest(text) if catalog.index and text else []
+        body = render_template("pages/not_found.html", view=View(catalog, scheme),
+                               message=error.message, text=text, hits=hits, status=404)
+        response = Response(body, 404, headers=headers, content_type="text/html; charset=utf-8")
+    elif _wants_json():
+        extra = {k: v for k, v in error.extra.items() if k in ("iri",)}
+        response = jsonify(error_body(404, error.code, error.message, **extra))
+        response.status_code = 404
+        response.headers.update(headers)
+    else:
+        response = Response(error.message + "\n", 404, headers=headers,
+                            content_type="text/plain; charset=utf-8")
+    response.vary.add("Accept")
+    return response
+
+
+def _not_found(iri: str, path: str, *, html: bool = False):
+    slug = path.split("/", 2)[-1] if "/" in path else path
+    raise UnknownResource(f"nothing is known about <{iri}> in this dataset", iri=iri,
+                          text=slug.replace("-", " ").replace("/", " "), html=html)
+
+
+@bp.route("/id/<path:rest>")
+def entity_id(rest: str):
+    """An entity IRI ``{base}id/...``, or one of its document URLs (``.ttl``, ...)."""
+    return _dereference("id/" + rest)
+
+
+@bp.route("/graph/<path:rest>")
+def entity_graph(rest: str):
+    """A named graph's IRI ``{base}graph/...`` (its description), or a document URL."""
+    return _dereference("graph/" + rest)
+
+
+def _dereference(path: str):
+    scheme = get_scheme()
+    stem, ext = scheme.split_document(path)
+    iri = IriScheme(current_app.config["BASE_IRI"]).iri_for(stem)
+    if iri is None:
+        raise UnknownResource(f"/{path} is not an address of this dataset (IRIs look like "
+                              "/id/<kind>/<slug>)", text=path.replace("/", " "),
+                              html=ext == "html")
+    return _respond(iri, stem, ext)
+
+
+@bp.route("/resource")
+def resource():
+    """Any IRI of the graph that is not local (ontology terms, units, codes): ``?iri=``."""
+    iri = request.args.get("iri", "")
+    ext = request.args.get("format") or None
+    if ext is not None and ext not in DOCUMENT_FORMATS:
+        abort(400, description=f"format must be one of {', '.join(DOCUMENT_FORMATS)}")
+    if not is_safe_iri(iri):
+        abort(400, description="iri must be an absolute IRI")
+    scheme = IriScheme(current_app.config["BASE_IRI"])
+    path = scheme.local_path(iri)
+    if path is not None:
+        from flask import redirect
+        return redirect(get_scheme().page_url(iri) if ext is None
+                        else get_scheme().document_url(iri, ext), 301)
+    return _respond(iri, iri, ext)
+
+
+def _respond(iri: str, path: str, ext: str | None):
+    negotiated = ext is None
+    if negotiated:
+        accept = request.headers.get("Accept")
+        if prefers_html(accept):
+            ext = "html"
+        else:
+            try:
+                ext = _EXT_OF_KEY[choose_format(ENTITY_FORMATS, accept).key]
+            except NotAcceptable as exc:
+                raise NotAcceptableError(str(exc), supported=exc.supported + ["text/html"]) \
+                    from None
+    catalog = get_catalog()
+    state = _state()
+    scheme = get_scheme()
+    key = (catalog.version, scheme.root, iri, ext)
+    cached = state.recall(key)
+    if cached is None:
+        if ext == "html":
+            body = render_entity(iri, path, catalog, scheme)
+            content_type = "text/html; charset=utf-8"
+        else:
+            body, content_type = describe_entity(iri, path, ext)
+        headers = {"Content-Type": content_type,
+                   "Link": _links(scheme, iri, ext),
+                   "Content-Location": scheme.document_url(iri, ext),
+                   "ETag": f'"{_etag(catalog.version, iri, ext)}"'}
+        cached = (body, 200, headers)
+        state.remember(key, cached)
+    body, status, headers = cached
+    return _finish(body, status, dict(headers), negotiated=negotiated)
+
+
+def describe_entity(iri: str, path: str, ext: str) -> tuple[bytes, str]:
+    """The RDF description (describe.rq) serialised by the store.
+
+    :raises UnknownResource: when the graph has no statement about ``iri``.
+    """
+    key = DOCUMENT_FORMATS[ext][0]
+    result = get_store().query(bind(load_query("describe"), entity=iri), format=key)
+    if not result.rows:
+        if result.rows is None and result.body.strip():
+            return result.body, result.content_type
+        _not_found(iri, path)
+    return result.body, result.content_type
+
+
+# -- HTML entity pages ------------------------------------------------------------------------
+
+def render_entity(iri: str, path: str, catalog: Catalog, scheme: IriScheme) -> bytes:
+    """The HTML page of ``iri``: generic statements plus the sections of its kind.
+
+    :raises UnknownResource: when the graph has no statement about ``iri``.
+    """
+    store = get_store()
+    outgoing = group_outgoing(select(store, bind(load_query("outgoing"), entity=iri)))
+    incoming_rows = select(store, bind(load_query("incoming"), entity=iri))
+    if not outgoing and not incoming_rows:
+        _not_found(iri, path, html=True)
+    view = View(catalog, scheme)
+    types = set(catalog.types.get(iri, ())) | {s.obj.value for s in outgoing
+                                               if s.predicate == RDF_TYPE}
+    kind = scheme.kind(iri)
+    incoming = _group_incoming(incoming_rows, catalog)
+    context: dict[str, Any] = {
+        "iri": iri, "kind": kind, "types": sorted(types), "view": view,
+        "label": catalog.label(iri), "outgoing": outgoing, "incoming": incoming,
+        "incoming_capped": len(incoming_rows) > 1000,
+        "documents": [(ext, DOCUMENT_FORMATS[ext][1], scheme.document_url(iri, ext))
+                      for ext in EXTENSIONS],
+        "describe_url": scheme.describe_url(iri), "editor_url": scheme.editor_url(iri),
+        "jsonld": entity_jsonld(iri, outgoing, catalog),
+        "names": _names(outgoing),
+        "description": [s.obj for s in outgoing if s.predicate in (
+            DCT + "description", SKOS + "definition", SKOS + "note", RDFS + "comment")],
+        "graph_stats": None, "sections": [],
+    }
+    if QB + "Observation" in types:
+        context["sections"].append("observation")
+        context.update(_observation(store, iri, outgoing, catalog))
+    if kind in ("authority", "organisation") or types & {
+            "http://www.w3.org/ns/org#Organization", "http://www.w3.org/ns/org#FormalOrganization"}:
+        context["sections"].append("authority")
+        context.update(_authority(store, iri, catalog))
+    if types & _LAW_TYPES or kind == "law":
+        context["sections"].append("law")
+        context.update(_law(store, iri, outgoing, catalog))
+    if MIG + "Indicator" in types:
+        context["sections"].append("indicator")
+        context.update(_indicator(store, iri, catalog, view))
+    if MIG + "Country" in types or (kind == "area" and iri in catalog.countries):
+        context["sections"].append("country")
+        context.update(_country(store, iri, catalog, view))
+    if kind == "source":
+        context["sections"].append("source")
+        context.update(_source(store, iri, catalog))
+    if MIG + "Publication" in types:
+        context["sections"].append("publication")
+        context.update(_publication(store, iri, catalog))
+    if kind == "graph":
+        meta = get_store().metadata() or {}
+        context["graph_stats"] = next((g for g in meta.get("graphs", []) if g["iri"] == iri),
+                                      None)
+    return render_template("pages/entity.html", **context).encode("utf-8")
+
+
+def _names(outgoing: list[Statement]) -> list[tuple[str, Term]]:
+    names = []
+    for predicate, _ in LABEL_PREDICATES:
+        for statement in outgoing:
+            if statement.predicate == predicate and statement.obj.kind == "literal":
+                names.append((_short_iri(predicate), statement.obj))
+    return names
+
+
+@dataclass
+class IncomingGroup:
+    predicate: str
+    subjects: list[str]
+
+
+def _group_incoming(rows: list[dict[str, Term]], catalog: Catalog) -> list[IncomingGroup]:
+    groups: dict[str, dict[str, None]] = defaultdict(dict)
+    for row in rows[:1000]:
+        groups[row["p"].value][row["s"].value] = None
+    return [IncomingGroup(p, sorted(subjects, key=lambda s: (catalog.label(s).casefold(), s)))
+            for p, subjects in sorted(groups.items(), key=lambda item: _short_iri(item[0]))]
+
+
+@dataclass
+class Figure:
+    """One figure as the tables show it: always with its source and period."""
+
+    obs: str
+    value: Term | None
+    published: Term | None = None
+    indicator: str = ""
+    area: str = ""
+    period: str = ""
+    source: str = ""
+    publication: str = ""
+    locator: str = ""
+    unit: str = ""
+    breakdown: tuple[tuple[str, str], ...] = ()
+    start: str = ""
+
+
+def _figures(rows, catalog: Catalog, entity_var: str | None = None, **fixed) -> list[Figure]:
+    figures: dict[str, Figure] = {}
+    for row in rows:
+        obs = row["obs"].value
+        figure = figures.get(obs)
+        if figure is None:
+            def get(name):
+                term = row.get(name)
+                return term.value if term is not None else fixed.get(name, "")
+            figure = Figure(obs, row.get("value"), row.get("published"), get("indicator"),
+                            get("area"), get("period"), get("source"), get("publication"),
+                            get("locator"), get("unit"))
+            figure.start = catalog.period_start(figure.period)
+            figures[obs] = figure
+        elif row.get("locator") is not None and row["locator"].value not in figure.locator.split(
+                "; "):
+            figure.locator = "; ".join(filter(None, [figure.locator, row["locator"].value]))
+    return list(figures.values())
+
+
+def _attach_breakdowns(store, figures: list[Figure], scope: str, iri: str) -> None:
+    if not figures:
+        return
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for row in select(store, bind(load_query("breakdowns"), scope=scope, entity=iri)):
+        found[row["obs"].value].append((row["dim"].value, row["code"].value))
+    order = {dim: i for i, dim in enumerate(BREAKDOWN_DIMS)}
+    for figure in figures:
+        codes = found.get(figure.obs)
+        if codes:
+            figure.breakdown = tuple(sorted(set(codes), key=lambda dc: (order.get(dc[0], 99),
+                                                                        dc[1])))
+
+
+def _observation(store, iri, outgoing, catalog) -> dict:
+    rows = select(store, bind(load_query("observation"), entity=iri))
+    siblings = _figures([{"obs": r["other"], **r} for r in
+                         select(store, bind(load_query("observation-siblings"), entity=iri))],
+                        catalog)
+    get = lambda p: _first(outgoing, p)  # noqa: E731
+    dims = [(s.predicate, s.obj) for s in outgoing
+            if s.predicate.startswith(SDMX_DIM) or s.predicate in BREAKDOWN_DIMS
+            or s.predicate == MIG + "indicator"]
+    provenance = {
+        "publications": sorted({r["publication"].value for r in rows if r.get("publication")}),
+        "pub_publishers": sorted({r["pubPublisher"].value for r in rows if r.get("pubPublisher")}),
+        "pub_dates": sorted({(r.get("pubIssued") or r.get("pubModified")).value for r in rows
+                             if r.get("pubIssued") or r.get("pubModified")}),
+        "sources": sorted({r["source"].value for r in rows if r.get("source")}),
+        "source_publishers": sorted({r["sourcePublisher"].value for r in rows
+                                     if r.get("sourcePublisher")}),
+        "datasets": sorted({r["dataset"].value for r in rows if r.get("dataset")}),
+        "locators": [s.obj.value for s in outgoing if s.predicate == MIG + "locator"],
+    }
+    return {"obs_value": get(SDMX_MEASURE + "obsValue"),
+            "obs_published": get(MIG + "publishedValue"),
+            "obs_unit": get("http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure"),
+            "obs_period": get(SDMX_DIM + "refPeriod"), "obs_area": get(SDMX_DIM + "refArea"),
+            "obs_indicator": get(MIG + "indicator"), "obs_dims": dims,
+            "obs_qualifiers": _values(outgoing, MIG + "qualifier"),
+            "provenance": provenance, "siblings": siblings}
+
+
+def _sort_period(catalog: Catalog, period: str | None) -> str:
+    return catalog.period_start(period) or "9999"
+
+
+def _authority(store, iri, catalog) -> dict:
+    functions = select(store, bind(load_query("authority-functions"), entity=iri))
+    roles = select(store, bind(load_query("authority-roles"), entity=iri))
+    figure_rows = select(store, bind(load_query("publisher-figures"), entity=iri))
+    figures = _figures(figure_rows[:200], catalog)
+
+    def key(row, var):
+        term = row.get(var)
+        return (_sort_period(catalog, term.value if term else None),)
+
+    functions.sort(key=lambda r: (key(r, "period"), catalog.label(r["function"].value)))
+    roles.sort(key=lambda r: (key(r, "period"), catalog.label(r["role"].value)))
+    by_period: dict[str, list] = defaultdict(list)
+    for row in functions:
+        by_period[row["period"].value if row.get("period") else ""].append(row)
+    return {"functions": functions, "function_periods": list(by_period.items()),
+            "roles": roles, "produced": figures, "produced_capped": len(figure_rows) > 200}
+
+
+def _law(store, iri, outgoing, catalog) -> dict:
+    related: dict[str, dict[str, Any]] = {}
+    for row in select(store, bind(load_query("law-related"), entity=iri)):
+        target = row["target"].value
+        entry = related.setdefault(target, {"rel": row["rel"].value, "iri": target,
+                                            "facts": {}})
+        entry["facts"].setdefault(row["p"].value, [])
+        if row["v"] not in entry["facts"][row["p"].value]:
+            entry["facts"][row["p"].value].append(row["v"])
+    groups: dict[str, list] = defaultdict(list)
+    for entry in related.values():
+        groups[entry["rel"]].append(entry)
+    return {"law_related": dict(groups)}
+
+
+def _group_table(figures: list[Figure], catalog: Catalog, key_fields: tuple[str, ...]):
+    """Side-by-side rows: one row per key (area, period, breakdown, ...), one column per
+    source; each cell lists that source's figures for the key."""
+    sources = sorted({f.source for f in figures}, key=lambda s: catalog.label(s).casefold())
+    rows: dict[tuple, dict[str, list[Figure]]] = {}
+    for figure in figures:
+        key = tuple(getattr(figure, name) for name in key_fields)
+        rows.setdefault(key, defaultdict(list))[figure.source].append(figure)
+    return sources, rows
+
+
+def _chart_series(figures: list[Figure], catalog: Catalog, view: View) -> list[Series]:
+    series: dict[str, Series] = {}
+    for figure in figures:
+        y = _as_float(figure.value)
+        x = _year_fraction(figure.start) if figure.start else None
+        if y is None or x is None:
+            continue
+        name = catalog.short.get(figure.source) or catalog.label(figure.source) or "no source"
+        text = (f"{name}: {view.value(figure.value, figure.published)} "
+                f"({catalog.label(figure.period)})")
+        series.setdefault(figure.source, Series(name)).points.append(
+            Point(x, y, text, view.url(figure.obs)))
+    return [series[s] for s in sorted(series, key=lambda s: series[s].name.casefold())]
+
+
+def _indicator(store, iri, catalog, view) -> dict:
+    rows = select(store, bind(load_query("indicator-figures"), entity=iri))
+    figures = _figures(rows, catalog, indicator=iri)
+    _attach_breakdowns(store, figures, MIG + "indicator", iri)
+    figures.sort(key=lambda f: (catalog.label(f.area).casefold(), f.breakdown, f.start or "9999",
+                                f.period, catalog.label(f.source).casefold(), f.obs))
+    by_area: dict[str, list[Figure]] = defaultdict(list)
+    for figure in figures:
+        by_area[figure.area].append(figure)
+    areas = []
+    for area in sorted(by_area, key=lambda a: (-len(by_area[a]), catalog.label(a).casefold())):
+        area_figures = by_area[area]
+        sources, table = _group_table(area_figures, catalog, ("breakdown", "period"))
+        charts = []
+        totals = [f for f in area_figures if not f.breakdown]
+        for unit in sorted({f.unit for f in totals}):
+            series = _chart_series([f for f in totals if f.unit == unit], catalog, view)
+            if series:
+                title = f"{catalog.label(iri)}, {catalog.label(area)}"
+                charts.append(line_chart(series, title=title, unit=catalog.label(unit) if unit
+                                         else "", chart_id=f"chart-{len(areas)}-{len(charts)}"))
+        areas.append({"area": area, "count": len(area_figures), "sources": sources,
+                      "table": table, "charts": charts})
+    return {"ind_areas": areas, "ind_count": len(figures),
+            "ind_capped": len(rows) >= 10000}
+
+
+def _country(store, iri, catalog, view) -> dict:
+    rows = select(store, bind(load_query("country-figures"), entity=iri))
+    figures = _figures(rows, catalog, area=iri)
+    _attach_breakdowns(store, figures, SDMX_DIM + "refArea", iri)
+    general = [f for f in figures if any(part.startswith(GENERAL_INFORMATION)
+                                         for part in f.locator.split("; "))]
+    headings: dict[str, list[Figure]] = defaultdict(list)
+    for figure in general:
+        locator = next(p for p in figure.locator.split("; ") if p.startswith(GENERAL_INFORMATION))
+        heading = locator.partition(":")[2].strip() or GENERAL_INFORMATION
+        headings[heading].append(figure)
+    general_blocks = []
+    for heading, items in headings.items():
+        by_indicator: dict[str, list[Figure]] = defaultdict(list)
+        for figure in sorted(items, key=lambda f: (catalog.label(f.source).casefold(),
+                                                   f.start, f.obs)):
+            by_indicator[figure.indicator].append(figure)
+        general_blocks.append({"heading": heading, "indicators": list(by_indicator.items())})
+    general_blocks.sort(key=lambda b: b["heading"].casefold())
+    sections: dict[tuple[str, str], list[Figure]] = defaultdict(list)
+    general_ids = {f.obs for f in general}
+    for figure in figures:
+        if figure.obs in general_ids:
+            continue
+        for locator in (figure.locator.split("; ") if figure.locator else [""]):
+            sections[(figure.publication, locator)].append(figure)
+    section_list = []
+    for (publication, locator), items in sorted(
+            sections.items(), key=lambda kv: (catalog.label(kv[0][0]).casefold(),
+                                              _section_key(kv[0][1]))):
+        items.sort(key=lambda f: (catalog.label(f.indicator).casefold(), f.breakdown,
+                                  f.start, f.obs))
+        section_list.append({"publication": publication, "locator": locator, "figures": items})
+    roles = select(store, bind(load_query("country-roles"), entity=iri))
+    roles_by: dict[str, list] = defaultdict(list)
+    for row in sorted(roles, key=lambda r: (catalog.label(r["member"].value).casefold())):
+        roles_by[row["role"].value].append(row)
+    laws = select(store, bind(load_query("country-laws"), entity=iri))
+    law_rows: dict[str, dict] = {}
+    for row in laws:
+        entry = law_rows.setdefault(row["law"].value, {"law": row["law"].value, "types": set(),
+                                                       "date": "", "sources": set()})
+        entry["types"].add(row["type"].value)
+        when = row.get("date") or row.get("year")
+        if when:
+            entry["date"] = when.value
+        if row.get("publication"):
+            entry["sources"].add(row["publication"].value)
+    law_list = sorted(law_rows.values(), key=lambda e: (e["date"] or "9999",
+                                                        catalog.label(e["law"]).casefold()))
+    return {"general_blocks": general_blocks, "general_count": len(general),
+            "country_sections": section_list, "country_count": len(figures),
+            "country_capped": len(rows) >= 10000,
+            "roles_by": sorted(roles_by.items(), key=lambda kv: catalog.label(kv[0]).casefold()),
+            "country_laws": law_list}
+
+
+def _section_key(locator: str) -> tuple:
+    numbers = [int(n) for n in re.findall(r"\d+", locator)]
+    return (0 if locator.startswith("§") else 1, numbers, locator)
+
+
+def _source(store, iri, catalog) -> dict:
+    rows = select(store, bind(load_query("source-figures"), entity=iri))
+    figures = _figures(rows[:200], catalog, source=iri)
+    figures.sort(key=lambda f: (catalog.label(f.indicator).casefold(),
+                                catalog.label(f.area).casefold(), f.start, f.obs))
+    return {"source_figures": figures, "source_capped": len(rows) > 200}
+
+
+def _publication(store, iri, catalog) -> dict:
+    rows = select(store, bind(load_query("publication-figures"), entity=iri))
+    figures = _figures(rows[:2000], catalog, publication=iri)
+    sections: dict[str, list[Figure]] = defaultdict(list)
+    for figure in figures:
+        for locator in figure.locator.split("; ") if figure.locator else [""]:
+            sections[locator].append(figure)
+    ordered = []
+    for locator in sorted(sections, key=_section_key):
+        items = sorted(sections[locator], key=lambda f: (catalog.label(f.indicator).casefold(),
+                                                          f.start, f.obs))
+        ordered.append((locator, items))
+    return {"pub_sections": ordered, "pub_count": len(figures),
+            "pub_capped": len(rows) > 2000}
+
+
+# -- home, browse, search ------------------------------------------------------------------------
+
+@bp.route("/")
+def home():
+    """What the dataset is, its size, entry points and example queries."""
+    catalog = get_catalog()
+    scheme = get_scheme()
+    state = _state()
+    key = (catalog.version, scheme.root, "/", "home")
+    cached = state.recall(key)
+    if cached is None:
+        meta = get_store().metadata() or {}
+        entries = [(kind, heading, catalog.by_kind.get(kind, [])) for kind, heading in ENTRY_KINDS]
+        authorities = [i for i in catalog.by_kind.get("authority", [])]
+        body = render_template(
+            "pages/home.html", view=View(catalog, scheme), meta=meta, entries=entries,
+            authorities=authorities, countries=catalog.countries,
+            kinds=sorted((k, len(v)) for k, v in catalog.by_kind.items()),
+            examples=current_app.extensions.get("kg_examples", [])).encode("utf-8")
+        cached = (body, 200, {"Content-Type": "text/html; charset=utf-8",
+                              "ETag": f'"{_etag(catalog.version, "home")}"'})
+        state.remember(key, cached)
+    body, status, headers = cached
+    return _finish(body, status, dict(headers), negotiated=False)
+
+
+@bp.route("/browse")
+@bp.route("/browse/<kind>")
+def browse(kind: str | None = None):
+    """Every entity by kind (the crawler's guarantee that everything is reachable)."""
+    catalog = get_catalog()
+    scheme = get_scheme()
+    view = View(catalog, scheme)
+    if kind is None:
+        kinds = sorted((k, len(v)) for k, v in catalog.by_kind.items())
+        return render_template("pages/browse.html", view=view, kinds=kinds, kind=None)
+    iris = catalog.by_kind.get(kind)
+    if iris is None:
+        abort(404, description=f"no entities of kind {kind!r}")
+    try:
+        page = max(1, int(request.args.get("page", "1")))
+    except ValueError:
+        abort(400, description="page must be a positive integer")
+    pages = max(1, -(-len(iris) // _PAGE_SIZE))
+    if page > pages:
+        abort(404, description=f"page {page} of {pages}")
+    shown = iris[(page - 1) * _PAGE_SIZE: page * _PAGE_SIZE]
+    return render_template("pages/browse.html", view=view, kind=kind, iris=shown, page=page,
+                           pages=pages, total=len(iris))
+
+
+@bp.route("/search")
+def search_page():
+    """Label search as a page (works without JavaScript)."""
+    catalog = get_catalog()
+    text = request.args.get("q", "")[:200]
+    kind = request.args.get("kind") or None
+    hits = catalog.index.search(text, limit=100, kind=kind) if text.strip() else []
+    return render_template("pages/search.html", view=View(catalog, get_scheme()), text=text,
+                           hits=hits, kind=kind)
+
+
+@bp.route("/search.json")
+def search_json():
+    """Autocomplete: ``?q=`` (and optional ``kind``, ``limit`` <= 50) -> JSON results."""
+    catalog = get_catalog()
+    text = request.args.get("q", "")[:200]
+    kind = request.args.get("kind") or None
+    try:
+        limit = min(50, max(1, int(request.args.get("limit", "10"))))
+    except ValueError:
+        abort(400, description="limit must be an integer")
+    scheme = get_scheme()
+    hits = catalog.index.search(text, limit=limit, kind=kind) if text.strip() else []
+    response = jsonify({"ok": True, "query": text, "results": [
+        dict(hit.as_json(), url=scheme.page_url(hit.iri)) for hit in hits]})
+    response.headers["Cache-Control"] = "public, max-age=60"
+    return response
+
+
+# -- downloads ---------------------------------------------------------------------------------
+
+DOWNLOADS = (
+    ("dataset.trig.gz", "application/trig", "TriG: every named graph", "trig"),
+    ("dataset.nq.gz", "application/n-quads", "N-Quads: every named graph", "nq"),
+    ("dataset.ttl.gz", "text/turtle", "Turtle: the merge of all graphs (no graph names)", "ttl"),
+)
+_DOWNLOAD_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Download:
+    name: str
+    media_type: str
+    title: str
+    path: Path
+    size: int
+    sha256: str
+
+
+def _downloads_dir() -> Path:
+    configured = current_app.config.get("DOWNLOADS_DIR")
+    if configured:
+        return Path(configured)
+    return Path(current_app.config["STORE_DIR"]).parent / "downloads"
+
+
+def _atomic_gzip(target: Path, chunks: Iterable[bytes]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as handle:
+                for chunk in chunks:
+                    handle.write(chunk)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read(path: Path) -> Iterable[bytes]:
+    with open(path, "rb") as handle:
+        yield from iter(lambda: handle.read(1 << 20), b"")
+
+
+def _turtle(nquads: Path) -> Iterable[bytes]:
+    """The merge of all graphs as Turtle (pyoxigraph: parse N-Quads, drop graph names)."""
+    import pyoxigraph as ox
+
+    from .namespaces import PREFIXES
+
+    triples = dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object)
+                            for q in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS))
+    prefixes = {name: str(ns) for name, ns in PREFIXES.items()}
+    yield ox.serialize(list(triples), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
+
+
+def prepare_downloads() -> tuple[list[Download], dict]:
+    """The gzip files of the current dataset version (made once, then reused) and its stamp.
+
+    :raises UnknownResource: when no dataset has been built.
+    """
+    dataset_dir = Path(current_app.config["DATASET_DIR"])
+    try:
+        stamp = json.loads((dataset_dir / "version.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise UnknownResource("no built dataset to download: run `migkg build`") from None
+    folder = _downloads_dir() / str(stamp.get("version"))
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        with _DOWNLOAD_LOCK:
+            if not manifest.is_file():
+                folder.mkdir(parents=True, exist_ok=True)
+                sources = {"trig": lambda: _read(dataset_dir / "dataset.trig"),
+                           "nq": lambda: _read(dataset_dir / "dataset.nq"),
+                           "ttl": lambda: _turtle(dataset_dir / "dataset.nq")}
+                entries = []
+                for name, media_type, title, source in DOWNLOADS:
+                    target = folder / name
+                    _atomic_gzip(target, sources[source]())
+                    digest = hashlib.sha256()
+                    for chunk in _read(target):
+                        digest.update(chunk)
+                    entries.append({"name": name, "media_type": media_type, "title": title,
+                                    "size": target.stat().st_size, "sha256": digest.hexdigest()})
+                sums = "".join(f"{e['sha256']}  {e['name']}\n" for e in entries)
+                (folder / "SHA256SUMS").write_text(sums, encoding="utf-8")
+                tmp = folder / ".manifest.json.tmp"
+                tmp.write_text(json.dumps(entries, indent=2), encoding="utf-8")
+                os.replace(tmp, manifest)
+    entries = json.loads(manifest.read_text(encoding="utf-8"))
+    return [Download(e["name"], e["media_type"], e["title"], folder / e["name"], e["size"],
+                     e["sha256"]) for e in entries], stamp
+
+
+def dcat_graph(downloads: list[Download], stamp: dict, catalog: Catalog):
+    """The DCAT description of the dataset and its distributions (an rdflib Graph)."""
+    from rdflib import BNode, Graph, Literal, Namespace
+    from rdflib.namespace import DCAT, DCTERMS, RDF, XSD as XSDNS
+
+    spdx = Namespace("http://spdx.org/rdf/terms#")
+    graph = Graph()
+    graph.bind("dcat", DCAT)
+    graph.bind("dct", DCTERMS)
+    graph.bind("spdx", spdx)
+    dataset = URIRef(url_for("pages.downloads", _external=True) + "#dataset")
+    graph.add((dataset, RDF.type, DCAT.Dataset))
+    graph.add((dataset, DCTERMS.title, Literal("migkg: migration profiles knowledge graph",
+                                               lang="en")))
+    graph.add((dataset, DCTERMS.description, Literal(
+        "Figures, migration authorities and laws of the Prague Process migration profiles as "
+        "linked data, with the source and provenance of every figure.", lang="en")))
+    graph.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
+    graph.add((dataset, DCTERMS.identifier, Literal(str(stamp.get("version")))))
+    graph.add((dataset, DCAT.landingPage, URIRef(url_for("pages.home", _external=True))))
+    issued = sorted(row["issued"].value for row in select(get_store(), load_query("issued")))
+    if issued:
+        graph.add((dataset, DCTERMS.issued, Literal(issued[0], datatype=XSDNS.date)))
+    if stamp.get("built"):
+        graph.add((dataset, DCTERMS.modified, Literal(stamp["built"], datatype=XSDNS.dateTime)))
+    for item in downloads:
+        distribution = URIRef(url_for("pages.download_file", name=item.name, _external=True))
+        graph.add((dataset, DCAT.distribution, distribution))
+        graph.add((distribution, RDF.type, DCAT.Distribution))
+        graph.add((distribution, DCTERMS.title, Literal(item.title, lang="en")))
+        graph.add((distribution, DCAT.downloadURL, distribution))
+        graph.add((distribution, DCAT.mediaType, URIRef(
+            f"https://www.iana.org/assignments/media-types/{item.media_type}")))
+        graph.add((distribution, DCAT.compressFormat, URIRef(
+            "https://www.iana.org/assignments/media-types/application/gzip")))
+        graph.add((distribution, DCAT.byteSize, Literal(item.size, datatype=XSDNS.nonNegativeInteger)))
+        graph.add((distribution, DCTERMS.license,
+                   URIRef("https://creativecommons.org/licenses/by/4.0/")))
+        checksum = BNode()
+        graph.add((distribution, spdx.checksum, checksum))
+        graph.add((checksum, RDF.type, spdx.Checksum))
+        graph.add((checksum, spdx.algorithm, spdx.checksumAlgorithm_sha256))
+        graph.add((checksum, spdx.checksumValue, Literal(item.sha256, datatype=XSDNS.hexBinary)))
+    return graph
+
+
+_DCAT_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
+
+
+@bp.route("/downloads")
+@bp.route("/downloads.<ext>")
+def downloads(ext: str | None = None):
+    """The dataset as gzip TriG, N-Quads and Turtle, with SHA-256 checksums; its DCAT
+    description as HTML, or as RDF (negotiated, or ``/downloads.ttl`` etc.)."""
+    if ext is not None and ext not in DOCUMENT_FORMATS:
+        abort(404)
+    items, stamp = prepare_downloads()
+    catalog = get_catalog()
+    accept = request.headers.get("Accept")
+    if ext is None and prefers_html(accept) or ext == "html":
+        graph = dcat_graph(items, stamp, catalog)
+        response = Response(render_template(
+            "pages/downloads.html", view=View(catalog, get_scheme()), items=items, stamp=stamp,
+            dcat=graph.serialize(format="turtle")), 200, content_type="text/html; charset=utf-8")
+    else:
+        try:
+            row = (choose_format(ENTITY_FORMATS, None, DOCUMENT_FORMATS[ext][0]) if ext
+                   else choose_format(ENTITY_FORMATS, accept))
+        except NotAcceptable as exc:
+            raise NotAcceptableError(str(exc), supported=exc.supported) from None
+        graph = dcat_graph(items, stamp, catalog)
+        response = Response(graph.serialize(format=_DCAT_FORMATS[row.key], encoding="utf-8"),
+                            200, content_type=row.content_type)
+    if ext is None:
+        response.vary.add("Accept")
+    response.headers["Link"] = ", ".join(
+        f'<{url_for("pages.downloads", ext=e)}>; rel="alternate"; type="{DOCUMENT_FORMATS[e][1]}"'
+        for e in EXTENSIONS)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/downloads/<name>")
+def download_file(name: str):
+    """One gzip dump, or ``SHA256SUMS``."""
+    items, _ = prepare_downloads()
+    if name == "SHA256SUMS":
+        path = items[0].path.parent / "SHA256SUMS"
+        return send_file(path, mimetype="text/plain", max_age=300)
+    for item in items:
+        if item.name == name:
+            response = send_file(item.path, mimetype="application/gzip", as_attachment=True,
+                                 download_name=item.name, max_age=300, etag=item.sha256)
+            response.headers["Digest"] = "sha-256=" + _b64(item.sha256)
+            return response
+    abort(404, description=f"no download named {name!r}")
+
+
+def _b64(hexdigest: str) -> str:
+    import base64
+    return base64.b64encode(bytes.fromhex(hexdigest)).decode("ascii")
+
+
+def init_app(app) -> None:
+    """Register the blueprint (called by :func:`service.create_app`)."""
+    app.register_blueprint(bp)
+    app.extensions["kg_pages"] = PagesState(app.config.get("PAGE_CACHE_SIZE", 2048))
+    app.jinja_env.globals.setdefault("escape", escape)
