@@ -133,7 +133,8 @@ def test_who_decided_refugee_status_in_2016_and_in_2024():
     assert _holders("refugee-status-determination", 2016) == {
         ("Migration Police of the Ministry of Internal Affairs of the Republic of Kazakhstan", "performs")}
     assert _holders("refugee-status-determination", 2024) == {
-        ("Ministry of Internal Affairs of the Republic of Kazakhstan", "no longer performs")}
+        ("Ministry of Internal Affairs of the Republic of Kazakhstan", "no longer performs"),
+        ("Ministry of Labour and Social Protection of Population of the Republic of Kazakhstan", "performs")}
 
 
 def test_responsible_bodies_2016_and_2024():
