@@ -56,8 +56,10 @@ def nice_ticks(low: float, high: float, count: int = 5) -> list[float]:
     start = math.floor(low / step) * step
     ticks = []
     value = start
-    while value <= high + step * 0.5 and len(ticks) < 50:
+    while len(ticks) < 50:
         ticks.append(round(value, 10))
+        if value >= high - step * 1e-9:
+            break
         value += step
     return ticks
 
@@ -90,6 +92,9 @@ def line_chart(series: list[Series], *, title: str, unit: str = "", width: int =
     x_low, x_high = min(xs), max(xs)
     if x_high - x_low < 1:
         x_low, x_high = math.floor(x_low) - 1, math.floor(x_high) + 2
+    else:
+        pad = (x_high - x_low) * 0.04
+        x_low, x_high = x_low - pad, x_high + pad
     y_low, y_high = min(0.0, min(ys)), max(ys)
     y_ticks = nice_ticks(y_low, y_high if y_high > y_low else y_low + 1)
     y_low, y_high = y_ticks[0], y_ticks[-1]
