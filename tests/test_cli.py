@@ -94,34 +94,33 @@ def test_build_writes_trig_nquads_and_version(tmp_path):
     assert len(meta["graphs"]) == 5  # ontology, reference, mpl-2015, profile-2024, links
 
 
-def test_failed_build_keeps_the_previous_dataset(data_copy, tmp_path):
-    out = tmp_path / "dataset"
+def _rebuild_with(data_copy: Path, out: Path, relative: str, edit) -> tuple:
+    """Build once, then build again with one source file edited; the file is restored after.
+    Returns (second build's result, dataset files before, dataset files after)."""
     assert run("build", env=env_for(data_copy, out)).returncode == 0
     before = {p.name: p.read_bytes() for p in out.iterdir()}
-    target = data_copy / "graph_data" / "mpl-2015" / "roles.ttl"
+    target = data_copy / relative
     original = target.read_text()
-    # a violation: a role assignment without its role
-    target.write_text(original.replace("org:role role:policy-shaping-body ;", ""))
+    target.write_text(edit(original))
     try:
-        failed = run("build", env=env_for(data_copy, out))
+        result = run("build", env=env_for(data_copy, out))
     finally:
         target.write_text(original)
+    return result, before, {p.name: p.read_bytes() for p in out.iterdir()}
+
+
+def test_failed_build_keeps_the_previous_dataset(data_copy, tmp_path):
+    # a violation: a role assignment without its role
+    failed, before, after = _rebuild_with(data_copy, tmp_path / "dataset", "graph_data/mpl-2015/roles.ttl",
+                                          lambda text: text.replace("org:role role:policy-shaping-body ;", ""))
     assert failed.returncode == 1
     assert "previous dataset kept" in failed.stderr
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert after == before
 
 
 def test_build_with_a_syntax_error_keeps_the_previous_dataset(data_copy, tmp_path):
-    out = tmp_path / "dataset"
-    assert run("build", env=env_for(data_copy, out)).returncode == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
-    target = data_copy / "graph_data" / "reference" / "areas.ttl"
-    original = target.read_text()
-    target.write_text(original + "\n<unterminated")
-    try:
-        failed = run("build", env=env_for(data_copy, out))
-    finally:
-        target.write_text(original)
+    failed, before, after = _rebuild_with(data_copy, tmp_path / "dataset", "graph_data/reference/areas.ttl",
+                                          lambda text: text + "\n<unterminated")
     assert failed.returncode == 2
-    assert str(target) in failed.stderr
-    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert str(data_copy / "graph_data/reference/areas.ttl") in failed.stderr
+    assert after == before
