@@ -385,8 +385,15 @@ class View:
         value = iri.value if isinstance(iri, Term) else iri
         return self.catalog.label(value)
 
-    def url(self, iri: str | Term) -> str:
-        return self.scheme.page_url(iri.value if isinstance(iri, Term) else iri)
+    def url(self, iri: str | Term) -> str | None:
+        """A local page for IRIs this dataset describes; otherwise the IRI itself when it is
+        http(s) (a plain link: the server never fetches it), else None (shown as text)."""
+        value = iri.value if isinstance(iri, Term) else iri
+        if self.scheme.is_local(value) or self.catalog.knows(value):
+            return self.scheme.page_url(value)
+        if value.startswith(("http://", "https://")):
+            return value
+        return None
 
     def link(self, iri: str | Term | None, text: str | None = None) -> Markup:
         """``<a href="page">label</a>``; an empty string for None."""
@@ -397,7 +404,10 @@ class View:
         short = self.catalog.short.get(value)
         extra = Markup(' <span class="short">({})</span>').format(short) \
             if short and short not in shown and text is None else Markup("")
-        return Markup('<a href="{}">{}</a>{}').format(self.scheme.page_url(value), shown, extra)
+        href = self.url(value)
+        if href is None:
+            return Markup('<span class="iri">{}</span>').format(shown)
+        return Markup('<a href="{}">{}</a>{}').format(href, shown, extra)
 
     def term(self, term: Term | None) -> Markup:
         """An object as HTML: IRIs as labelled links, literals with language or datatype."""
