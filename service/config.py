@@ -49,6 +49,12 @@ DEFAULTS: dict[str, Any] = {
     "YASGUI_DIR": str(PROJECT_ROOT / "node_modules" / "@zazuko" / "yasgui" / "build"),
     # One JSON line per request on the "migkg.access" logger (query time, result size).
     "ACCESS_LOG": True,
+    # Entity pages: rendered responses memoised per dataset version and worker (entries;
+    # 0 renders every request).
+    "PAGE_CACHE_SIZE": 2048,
+    # Gzip dumps, checksums and manifest made for /downloads, one folder per dataset version
+    # (empty: a "downloads" folder next to STORE_DIR).
+    "DOWNLOADS_DIR": "",
 }
 
 _INT_KEYS = {"PORT", "WORKERS", "MAX_QUERY_BYTES", "MAX_RESULT_ROWS", "QUERY_PROCESSES",
