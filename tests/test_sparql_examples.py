@@ -63,5 +63,5 @@ def test_csv_example_loads_as_a_table(real_client):
     response = real_client.get("/sparql", query_string={"query": example.query, "format": "csv"})
     rows = list(csv.DictReader(io.StringIO(response.data.decode("utf-8"))))
     assert len(rows) > 100
-    assert {"indicator", "area", "periodStart", "value", "source"} <= set(rows[0])
+    assert {"indicator", "area", "period", "value", "source"} <= set(rows[0])
     float(rows[0]["value"])
