@@ -811,7 +811,8 @@ def _attach_breakdowns(store, figures: list[Figure], scope: str, iri: str) -> No
     if not figures:
         return
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    for row in select(store, bind(load_query("breakdowns"), scope=scope, entity=iri)):
+    query = "breakdowns-indicator" if scope == MIG + "indicator" else "breakdowns-area"
+    for row in select(store, bind(load_query(query), entity=iri)):
         found[row["obs"].value].append((row["dim"].value, row["code"].value))
     order = {dim: i for i, dim in enumerate(BREAKDOWN_DIMS)}
     for figure in figures:
@@ -823,9 +824,17 @@ def _attach_breakdowns(store, figures: list[Figure], scope: str, iri: str) -> No
 
 def _observation(store, iri, outgoing, catalog) -> dict:
     rows = select(store, bind(load_query("observation"), entity=iri))
-    siblings = _figures([{"obs": r["other"], **r} for r in
-                         select(store, bind(load_query("observation-siblings"), entity=iri))],
-                        catalog)
+    dims = {"indicator": MIG + "indicator", "area": SDMX_DIM + "refArea",
+            "period": SDMX_DIM + "refPeriod", "sex": SDMX_DIM + "sex",
+            "counterpart": MIG + "counterpartArea", "ethnic": MIG + "ethnicGroup",
+            "permit": MIG + "permitCategory", "offence": MIG + "offenceType",
+            "region": MIG + "region", "facility": MIG + "facility"}
+    values = {name: _first(outgoing, predicate) for name, predicate in dims.items()}
+    siblings = []
+    if all(v is not None and v.is_iri for v in values.values()):
+        query = bind(load_query("observation-siblings"), entity=iri,
+                     **{name: term.value for name, term in values.items()})
+        siblings = _figures([{"obs": r["other"], **r} for r in select(store, query)], catalog)
     get = lambda p: _first(outgoing, p)  # noqa: E731
     dims = [(s.predicate, s.obj) for s in outgoing
             if s.predicate.startswith(SDMX_DIM) or s.predicate in BREAKDOWN_DIMS

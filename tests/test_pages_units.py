@@ -95,14 +95,18 @@ def test_every_page_query_parses_with_its_bindings():
     from service.pages import _QUERIES  # noqa: F401 (cache filled by load_query)
 
     store = ox.Store()
-    names = ["outgoing", "incoming", "observation", "observation-siblings", "authority-functions",
+    names = ["outgoing", "incoming", "observation", "authority-functions",
              "authority-roles", "publisher-figures", "source-figures", "publication-figures",
              "law-related", "indicator-figures", "country-figures", "country-roles",
              "country-laws", "describe"]
     for name in names:
         store.query(bind(load_query(name), entity=BASE + "id/x/y"), base_iri=BASE)
-    store.query(bind(load_query("breakdowns"), scope=BASE + "p", entity=BASE + "id/x/y"),
-                base_iri=BASE)
+    for name in ("breakdowns-indicator", "breakdowns-area"):
+        store.query(bind(load_query(name), entity=BASE + "id/x/y"), base_iri=BASE)
+    dims = ("indicator", "area", "period", "sex", "counterpart", "ethnic", "permit", "offence",
+            "region", "facility")
+    store.query(bind(load_query("observation-siblings"), entity=BASE + "id/x/y",
+                     **{d: BASE + "id/x/" + d for d in dims}), base_iri=BASE)
     for name in ("index", "periods", "countries", "issued"):
         store.query(load_query(name), base_iri=BASE)
 
