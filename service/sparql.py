@@ -24,6 +24,7 @@ import json
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from urllib.parse import parse_qsl
 from flask import (Blueprint, Response, abort, current_app, g, jsonify, render_template,
                    request, send_from_directory, url_for)
 from werkzeug.datastructures import MultiDict
+from werkzeug.http import http_date
 
 from .errors import (NotAcceptableError, ProtocolError, QueryTooLarge, ServiceRefused,
                      UnsupportedMediaType, UpdateRefused)
@@ -118,9 +120,10 @@ def read_protocol_request(req) -> ProtocolRequest:
     :raises UnsupportedMediaType: a POST body that is neither form-encoded nor a query.
     :raises ProtocolError: two queries, a body that is not UTF-8.
     """
-    params: MultiDict = MultiDict(req.args)
+    params = req.args
     direct_query = None
     if req.method == "POST":
+        params = MultiDict(req.args)
         mimetype = req.mimetype
         if mimetype == UPDATE_TYPE:
             raise UpdateRefused(READ_ONLY_MESSAGE)
@@ -182,6 +185,15 @@ def _last_modified(meta: dict[str, Any] | None) -> datetime | None:
         return None
 
 
+@lru_cache(maxsize=16)
+def _http_date(built: str | None) -> str | None:
+    """``Last-Modified`` for a dataset built at ``built`` (ISO 8601), or None."""
+    try:
+        return http_date(datetime.fromisoformat(built)) if built else None
+    except (TypeError, ValueError):
+        return None
+
+
 @bp.route("/sparql", methods=["GET", "POST"])
 def query():
     """The SPARQL 1.1 Protocol query operation."""
@@ -213,46 +225,41 @@ def query():
             raise NotAcceptableError(str(exc), supported=exc.supported) from None
     store = get_store()
     conditional = request.method == "GET"
-    if conditional:
-        meta = store.metadata()
-        version = meta["version"] if meta else None
-        etag = _etag(version, preq, accept)
-        if version and request.if_none_match.contains_weak(etag):
+    meta = store.metadata() if conditional else None
+    if meta and "If-None-Match" in request.headers:
+        etag = _etag(meta["version"], preq, accept)
+        if request.if_none_match.contains_weak(etag):
             return _not_modified(etag, meta)
     started = time.perf_counter()
     result = store.query(preq.query, accept=accept, format=preq.formats or None,
                          default_graphs=preq.default_graphs, named_graphs=preq.named_graphs)
     g.sparql.update(ms=round((time.perf_counter() - started) * 1000, 3), rows=result.rows,
                     bytes=len(result.body), truncated=result.truncated, kind=result.kind)
-    response = Response(result.body, 200, content_type=result.content_type)
-    headers = response.headers
-    headers["Vary"] = "Accept"
+    headers = {"Vary": "Accept"}
     if result.rows is not None:
         headers["X-Result-Rows"] = str(result.rows)
     if result.truncated:
         headers["X-Result-Truncated"] = "true"
         headers["X-Result-Limit"] = str(config["MAX_RESULT_ROWS"])
     if conditional and result.version:
-        meta = store.metadata()
-        response.set_etag(_etag(result.version, preq, accept))
-        modified = _last_modified(meta)
-        if modified:
-            response.last_modified = modified
+        headers["ETag"] = f'"{_etag(result.version, preq, accept)}"'
+        if meta and meta["version"] == result.version:
+            modified = _http_date(meta.get("built"))
+            if modified:
+                headers["Last-Modified"] = modified
         headers["Cache-Control"] = f"public, max-age={config['CACHE_MAX_AGE']}"
     else:
         headers["Cache-Control"] = "no-cache"
-    return response
+    return Response(result.body, 200, headers=headers, content_type=result.content_type)
 
 
 def _not_modified(etag: str, meta) -> Response:
-    response = Response(status=304)
-    response.set_etag(etag)
-    modified = _last_modified(meta)
+    headers = {"ETag": f'"{etag}"', "Vary": "Accept",
+               "Cache-Control": f"public, max-age={current_app.config['CACHE_MAX_AGE']}"}
+    modified = _http_date(meta.get("built"))
     if modified:
-        response.last_modified = modified
-    response.headers["Cache-Control"] = f"public, max-age={current_app.config['CACHE_MAX_AGE']}"
-    response.headers["Vary"] = "Accept"
-    return response
+        headers["Last-Modified"] = modified
+    return Response(status=304, headers=headers)
 
 
 def results_page(preq: ProtocolRequest, form: str | None):
