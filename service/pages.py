@@ -834,7 +834,8 @@ def _observation(store, iri, outgoing, catalog) -> dict:
     if all(v is not None and v.is_iri for v in values.values()):
         query = bind(load_query("observation-siblings"), entity=iri,
                      **{name: term.value for name, term in values.items()})
-        siblings = _figures([{"obs": r["other"], **r} for r in select(store, query)], catalog)
+        siblings = _figures([{"obs": r["other"], **r} for r in select(store, query)
+                             if r["other"].value != iri], catalog)
     get = lambda p: _first(outgoing, p)  # noqa: E731
     dims = [(s.predicate, s.obj) for s in outgoing
             if s.predicate.startswith(SDMX_DIM) or s.predicate in BREAKDOWN_DIMS
