@@ -39,6 +39,10 @@ DEFAULTS: dict[str, Any] = {
     # Query child processes per server worker (each opens the store read-only; one running
     # past QUERY_TIMEOUT is killed and replaced). Raise it with WORKER_THREADS.
     "QUERY_PROCESSES": 1,
+    # Query children copy the store into memory when it has at most this many triples
+    # (index lookups 4-5x faster than on RocksDB; ~0.1 s and a few MB per child for the real
+    # dataset). 0 = always query the RocksDB store read-only.
+    "MEMORY_COPY_MAX_TRIPLES": 250_000,
     # Threads per gunicorn worker: 1 = sync workers, more = gthread workers.
     "WORKER_THREADS": 1,
     # Cache-Control max-age (seconds) for GET query results; ETag/Last-Modified come from
@@ -58,7 +62,7 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _INT_KEYS = {"PORT", "WORKERS", "MAX_QUERY_BYTES", "MAX_RESULT_ROWS", "QUERY_PROCESSES",
-             "WORKER_THREADS", "CACHE_MAX_AGE"}
+             "WORKER_THREADS", "CACHE_MAX_AGE", "MEMORY_COPY_MAX_TRIPLES"}
 _BOOL_KEYS = {"ACCESS_LOG"}
 _FLOAT_KEYS = {"QUERY_TIMEOUT"}
 _LIST_KEYS = {"SERVICE_ALLOWLIST"}

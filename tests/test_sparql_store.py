@@ -29,9 +29,10 @@ def _config(tmp_path, **extra):
     return config
 
 
-@pytest.fixture
-def store(tmp_path):
-    opened = open_store(_config(tmp_path))
+@pytest.fixture(params=[0, 250_000], ids=["rocksdb", "memory-copy"])
+def store(request, tmp_path):
+    """The store, its children querying RocksDB read-only or an in-memory copy of it."""
+    opened = open_store(_config(tmp_path, MEMORY_COPY_MAX_TRIPLES=request.param))
     yield opened
     opened.close()
 

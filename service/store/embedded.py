@@ -234,7 +234,8 @@ class EmbeddedStore:
         self._meta_target: str | None = None
         self._meta: dict[str, Any] | None = None
         self.pool = QueryPool(int(config.get("QUERY_PROCESSES", 1)),
-                              (str(self._link), str(config["BASE_IRI"]), self.max_rows))
+                              (str(self._link), str(config["BASE_IRI"]), self.max_rows,
+                               int(config.get("MEMORY_COPY_MAX_TRIPLES", 0))))
 
     # -- loading -----------------------------------------------------------------------
     def ensure_loaded(self) -> dict[str, Any] | None:

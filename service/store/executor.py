@@ -24,6 +24,7 @@ truncated, generation)`` or ``("error", code, message, extra)``.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import sys
@@ -93,11 +94,34 @@ class _LineCapWriter:
         return b"\n".join(kept) + b"\n", len(kept)
 
 
+def open_generation(generation_dir: str, memory_copy_max_triples: int) -> ox.Store:
+    """Open one store generation read-only; copy it into memory when it is small enough.
+
+    Oxigraph's in-memory store answers index lookups 4-5x faster than RocksDB (measured: the
+    90-row SELECT of the benchmark, 2.1 ms against 0.47 ms), and copying the 14 k-triple
+    Kazakhstan dataset takes ~0.1 s per child. Larger generations stay on disk.
+    """
+    store = ox.Store.read_only(os.path.join(generation_dir, "db"))
+    if memory_copy_max_triples > 0:
+        try:
+            with open(os.path.join(generation_dir, "meta.json"), encoding="utf-8") as handle:
+                triples = int(json.load(handle).get("triples", 0))
+        except (OSError, ValueError):
+            return store
+        if triples <= memory_copy_max_triples:
+            memory = ox.Store()
+            memory.bulk_extend(store.quads_for_pattern(None, None, None, None))
+            return memory
+    return store
+
+
 class Executor:
     """The state of one child: the opened store and the generation it belongs to."""
 
-    def __init__(self, current_link: str, base_iri: str, max_rows: int):
+    def __init__(self, current_link: str, base_iri: str, max_rows: int,
+                 memory_copy_max_triples: int = 0):
         self.current_link = current_link
+        self.memory_copy_max_triples = memory_copy_max_triples
         self.base_iri = base_iri
         self.max_rows = max_rows
         self.generation: str | None = None
@@ -110,9 +134,9 @@ class Executor:
             raise LookupError("no dataset loaded yet: run `migkg build`, then restart or "
                               "load the dataset") from None
         if target != self.generation or self.store is None:
-            path = os.path.join(os.path.dirname(self.current_link), target, "db")
             self.store = None
-            self.store = ox.Store.read_only(path)
+            self.store = open_generation(os.path.join(os.path.dirname(self.current_link), target),
+                                         self.memory_copy_max_triples)
             self.generation = target
         return self.store
 
@@ -237,9 +261,10 @@ class Executor:
                 len(triples), False, self.generation)
 
 
-def main(conn, current_link: str, base_iri: str, max_rows: int) -> None:
+def main(conn, current_link: str, base_iri: str, max_rows: int,
+         memory_copy_max_triples: int = 0) -> None:
     """Child entry point: serve requests from ``conn`` until the parent goes away."""
-    executor = Executor(current_link, base_iri, max_rows)
+    executor = Executor(current_link, base_iri, max_rows, memory_copy_max_triples)
     while True:
         try:
             request = conn.recv()
