@@ -1123,6 +1123,7 @@ DOWNLOADS = (
     ("dataset.trig.gz", "application/trig", "TriG: every named graph", "trig"),
     ("dataset.nq.gz", "application/n-quads", "N-Quads: every named graph", "nq"),
     ("dataset.ttl.gz", "text/turtle", "Turtle: the merge of all graphs (no graph names)", "ttl"),
+    ("links.nt.gz", "application/n-triples", "N-Triples: the links graph (links to Wikidata, GeoNames, the World Bank, with their linksets)", "links"),
 )
 _DOWNLOAD_LOCK = threading.Lock()
 
@@ -1174,6 +1175,15 @@ def _turtle(nquads: Path) -> Iterable[bytes]:
     yield ox.serialize(list(triples), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
 
 
+def _graph_ntriples(nquads: Path, graph: str) -> Iterable[bytes]:
+    """The triples of one named graph as N-Triples (the quad lines of that graph, without it)."""
+    suffix = f" <{graph}> .\n".encode("utf-8")
+    with open(nquads, "rb") as handle:
+        for line in handle:
+            if line.endswith(suffix):
+                yield line[: -len(suffix)] + b" .\n"
+
+
 def prepare_downloads() -> tuple[list[Download], dict]:
     """The gzip files of the current dataset version (made once, then reused) and its stamp.
 
@@ -1192,7 +1202,9 @@ def prepare_downloads() -> tuple[list[Download], dict]:
                 folder.mkdir(parents=True, exist_ok=True)
                 sources = {"trig": lambda: _read(dataset_dir / "dataset.trig"),
                            "nq": lambda: _read(dataset_dir / "dataset.nq"),
-                           "ttl": lambda: _turtle(dataset_dir / "dataset.nq")}
+                           "ttl": lambda: _turtle(dataset_dir / "dataset.nq"),
+                           "links": lambda: _graph_ntriples(dataset_dir / "dataset.nq",
+                                                            get_scheme().base + "graph/links")}
                 entries = []
                 for name, media_type, title, source in DOWNLOADS:
                     target = folder / name
@@ -1259,6 +1271,14 @@ def dcat_graph(downloads: list[Download], stamp: dict, catalog: Catalog):
 
 
 _DCAT_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
+
+
+@bp.route("/linksets")
+def linksets():
+    """The linksets of the links graph: target, predicate, count, date and method."""
+    catalog = get_catalog()
+    rows = select(get_store(), load_query("linksets"))
+    return render_template("pages/linksets.html", view=View(catalog, get_scheme()), rows=rows)
 
 
 @bp.route("/downloads")
