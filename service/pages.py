@@ -785,6 +785,7 @@ class Figure:
     unit: str = ""
     breakdown: tuple[tuple[str, str], ...] = ()
     start: str = ""
+    order: int = 0  # mig:documentOrder: the figure's place in its publication
 
 
 def _figures(rows, catalog: Catalog, entity_var: str | None = None, **fixed) -> list[Figure]:
@@ -800,6 +801,8 @@ def _figures(rows, catalog: Catalog, entity_var: str | None = None, **fixed) -> 
                             get("area"), get("period"), get("source"), get("publication"),
                             get("locator"), get("unit"))
             figure.start = catalog.period_start(figure.period)
+            if row.get("order") is not None:
+                figure.order = int(row["order"].value)
             figures[obs] = figure
         elif row.get("locator") is not None and row["locator"].value not in figure.locator.split(
                 "; "):
@@ -965,11 +968,13 @@ def _country(store, iri, catalog, view) -> dict:
     general_blocks = []
     for heading, items in headings.items():
         by_indicator: dict[str, list[Figure]] = defaultdict(list)
-        for figure in sorted(items, key=lambda f: (catalog.label(f.source).casefold(),
+        for figure in sorted(items, key=lambda f: (f.order, catalog.label(f.source).casefold(),
                                                    f.start, f.obs)):
             by_indicator[figure.indicator].append(figure)
-        general_blocks.append({"heading": heading, "indicators": list(by_indicator.items())})
-    general_blocks.sort(key=lambda b: b["heading"].casefold())
+        general_blocks.append({"heading": heading, "indicators": list(by_indicator.items()),
+                               "order": min(f.order for f in items)})
+    # in the publication's order (mig:documentOrder), as the 2024 page shows the block
+    general_blocks.sort(key=lambda b: (b["order"], b["heading"].casefold()))
     sections: dict[tuple[str, str], list[Figure]] = defaultdict(list)
     general_ids = {f.obs for f in general}
     for figure in figures:

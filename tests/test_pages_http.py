@@ -349,7 +349,7 @@ def test_search_page_works_without_javascript(client):
 def test_downloads_gzip_dumps_with_checksums_and_dcat(client):
     html = soup(client.get("/downloads", headers=HTML))
     names = [a.get_text() for a in html.select("#downloads a")]
-    assert names == ["dataset.trig.gz", "dataset.nq.gz", "dataset.ttl.gz"]
+    assert names == ["dataset.trig.gz", "dataset.nq.gz", "dataset.ttl.gz", "links.nt.gz"]
     sums = client.get("/downloads/SHA256SUMS").get_data(as_text=True)
     expected = dict(reversed(line.split("  ")) for line in sums.strip().splitlines())
     nquads = (built_dataset_dir() / "dataset.nq").read_bytes()
@@ -363,6 +363,11 @@ def test_downloads_gzip_dumps_with_checksums_and_dcat(client):
         elif name == "dataset.trig.gz":
             quads = list(ox.parse(data, format=ox.RdfFormat.TRIG))
             assert len(quads) == len(list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS)))
+        elif name == "links.nt.gz":  # the links graph alone, as N-Triples
+            links = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
+            in_links_graph = [q for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)
+                              if q.graph_name.value.endswith("/graph/links")]
+            assert len(links) == len(in_links_graph) > 0
         else:
             triples = {ox.Triple(q.subject, q.predicate, q.object)
                        for q in ox.parse(data, format=ox.RdfFormat.TURTLE)}
@@ -384,3 +389,11 @@ def test_downloads_gzip_dumps_with_checksums_and_dcat(client):
         assert dcat.value(distribution, DCAT.byteSize) is not None
     negotiated = client.get("/downloads", headers={"Accept": "application/ld+json"})
     assert negotiated.mimetype == "application/ld+json"
+
+
+def test_general_information_block_is_in_the_publications_order(client):
+    html = soup(client.get("/id/area/kz", headers=HTML))
+    headings = [th.get_text(strip=True) for th in html.select("#general-information-table tbody th")]
+    assert headings == ["Population", "Immigration", "Emigration", "Working-age population",
+                        "Unemployment rate", "GDP", "Refugees, Asylum seekers, IDPs", "Citizenship",
+                        "Territory"]
