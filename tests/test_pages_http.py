@@ -383,7 +383,7 @@ def test_downloads_gzip_dumps_with_checksums_and_dcat(client):
     assert dcat.value(dataset, DCTERMS.issued) is not None
     assert dcat.value(dataset, DCTERMS.modified) is not None
     distributions = list(dcat.objects(dataset, DCAT.distribution))
-    assert len(distributions) == 3
+    assert len(distributions) == 4
     for distribution in distributions:
         assert dcat.value(distribution, DCAT.downloadURL) is not None
         assert dcat.value(distribution, DCAT.byteSize) is not None
