@@ -9,6 +9,7 @@ import socket
 import threading
 import time
 import urllib.error
+from pathlib import Path
 
 import pytest
 import requests
@@ -20,6 +21,7 @@ from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 pytestmark = pytest.mark.server
 
+FIXTURE_DATASET = Path(__file__).resolve().parent / "fixtures" / "dataset"
 BASE = "http://127.0.0.1:8080/"
 KZ = URIRef(BASE + "id/country/KZ")
 SELECT_OBS = """PREFIX qb: <http://purl.org/linked-data/cube#>
@@ -217,3 +219,46 @@ def test_access_log_lines_are_json_with_query_time(server, endpoint):
                    if line.startswith("{") and '"query"' in line]
         time.sleep(0.1)
     assert entries and "ms" in entries[-1]["query"] and entries[-1]["status"] in (200, 304, 503)
+
+
+def test_gunicorn_options_follow_the_configuration():
+    from service.serving import gunicorn_options
+
+    options = gunicorn_options({"HOST": "127.0.0.1", "PORT": 9999, "WORKERS": 3,
+                                "QUERY_TIMEOUT": 30.0, "WORKER_THREADS": 1})
+    assert options["bind"] == "127.0.0.1:9999" and options["workers"] == 3
+    assert options["worker_class"] == "sync"
+    assert options["timeout"] > 30, "gunicorn must never kill a worker waiting on the time limit"
+    threaded = gunicorn_options({"HOST": "::1", "PORT": 1, "WORKERS": 1, "QUERY_TIMEOUT": 5,
+                                 "WORKER_THREADS": 4})
+    assert threaded["worker_class"] == "gthread" and threaded["threads"] == 4
+
+
+def test_dev_flag_serves_with_the_flask_development_server(free_port, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    port = free_port()
+    env = dict(os.environ, MIGKG_DATASET_DIR=str(FIXTURE_DATASET),
+               MIGKG_STORE_DIR=str(tmp_path / "store"))
+    process = subprocess.Popen(
+        [sys.executable, "-m", "service.cli", "serve", "--dev", "--port", str(port)],
+        cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                response = requests.get(f"http://127.0.0.1:{port}/sparql",
+                                        params={"query": f"ASK {{ <{KZ}> ?p ?o }}"}, timeout=5)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and process.poll() is None
+                time.sleep(0.2)
+        assert response.json()["boolean"] is True
+        assert "gunicorn" not in response.headers.get("Server", "").lower()
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=20)
