@@ -452,6 +452,7 @@ def void_graph():
                 graph.add((dataset, void.subset, subset))
                 graph.add((subset, RDF.type, void.Dataset))
                 graph.add((subset, void.triples, Literal(int(item["triples"]), datatype=integer)))
+            _add_linksets(graph, dataset, void)
             for item in meta["classes"]:
                 partition = URIRef(f"{dataset}-class-{hashlib.sha1(item['iri'].encode()).hexdigest()[:10]}")
                 graph.add((dataset, void.classPartition, partition))
@@ -459,6 +460,25 @@ def void_graph():
                 graph.add((partition, void.entities, Literal(int(item["entities"]), datatype=integer)))
         return graph
     return _cached_graph("void", build)
+
+
+def _add_linksets(graph, dataset, void) -> None:
+    """The linksets of the links graph, as subsets of the dataset, with their provenance;
+    the links themselves are a separate dump (``/downloads/links.nt.gz``)."""
+    from importlib import resources
+
+    from rdflib import Graph, URIRef
+    from rdflib.namespace import RDF
+
+    text = resources.files("service.queries").joinpath("void-linksets.rq").read_text("utf-8")
+    result = get_store().query(text, accept="application/n-triples")
+    linksets = Graph()
+    linksets.parse(data=result.body.decode("utf-8"), format="nt")
+    graph += linksets
+    for linkset in linksets.subjects(RDF.type, void.Linkset):
+        graph.add((dataset, void.subset, linkset))
+        graph.add((linkset, void.dataDump,
+                   URIRef(url_for("pages.download_file", name="links.nt.gz", _external=True))))
 
 
 @bp.route("/.well-known/void")

@@ -37,3 +37,26 @@ def test_links_download_is_the_links_graph_as_ntriples(client):
     assert len(list(graph.subject_objects(SKOS.closeMatch))) == 7
     # nothing from the other graphs
     assert not list(graph.triples((None, URIRef("http://purl.org/linked-data/sdmx/2009/measure#obsValue"), None)))
+
+
+def test_void_lists_the_linksets_with_provenance(client):
+    from rdflib import Namespace
+    from rdflib.namespace import RDF
+    VOID = Namespace("http://rdfs.org/ns/void#")
+    PROV = Namespace("http://www.w3.org/ns/prov#")
+    response = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
+    graph = Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    linksets = set(graph.subjects(RDF.type, VOID.Linkset))
+    assert {str(l).rsplit("/", 1)[1] for l in linksets} == {"wikidata", "geonames", "world-bank-wdi"}
+    dataset = next(graph.subjects(VOID.sparqlEndpoint, None))
+    for linkset in linksets:
+        assert (dataset, VOID.subset, linkset) in graph
+        assert graph.value(linkset, VOID.linkPredicate) is not None
+        assert graph.value(linkset, VOID.triples) is not None
+        activity = graph.value(linkset, PROV.wasGeneratedBy)
+        assert graph.value(activity, URIRef("https://w3id.org/migkg/def#linkMethod")) is not None
+        assert str(graph.value(linkset, VOID.dataDump)).endswith("/downloads/links.nt.gz")
+    wikidata = next(l for l in linksets if str(l).endswith("/wikidata"))
+    assert int(graph.value(wikidata, VOID.triples)) == 20
+    target = graph.value(wikidata, VOID.objectsTarget)
+    assert str(graph.value(target, VOID.uriSpace)) == "http://www.wikidata.org/entity/"

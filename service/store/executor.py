@@ -142,9 +142,7 @@ class Executor:
 
     def _dataset_kwargs(self, default_graphs, named_graphs) -> dict:
         kwargs: dict = {"base_iri": self.base_iri}
-        if default_graphs is None and named_graphs is None:
-            kwargs["use_default_graph_as_union"] = True
-        else:
+        if default_graphs is not None or named_graphs is not None:
             kwargs["default_graph"] = [ox.NamedNode(iri) for iri in default_graphs or ()]
             kwargs["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs or ()]
         return kwargs
@@ -253,7 +251,7 @@ class Executor:
             node = ox.NamedNode(iri)
         except ValueError as exc:
             return ("error", "PROTOCOL_ERROR", f"invalid IRI: {exc}", {})
-        result = store.query("DESCRIBE ?resource", use_default_graph_as_union=True,
+        result = store.query("DESCRIBE ?resource",
                              substitutions={ox.Variable("resource"): node})
         triples = list(islice(result, self.max_rows))
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
