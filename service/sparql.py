@@ -67,10 +67,12 @@ class Example:
     title: str
     description: str
     query: str
+    federated: str = ""  # the SERVICE endpoint a federated example needs (``# federated:``)
 
 
 def parse_example(slug: str, text: str) -> Example:
-    """Read the ``# title:`` / ``# description:`` header (continuation lines start ``#``)."""
+    """Read the ``# title:`` / ``# description:`` / ``# federated:`` header (continuation
+    lines start ``#``)."""
     fields: dict[str, list[str]] = {}
     key = None
     for line in text.splitlines():
@@ -78,14 +80,15 @@ def parse_example(slug: str, text: str) -> Example:
             break
         body = line[1:].strip()
         name, sep, value = body.partition(":")
-        if sep and name.strip().lower() in ("title", "description"):
+        if sep and name.strip().lower() in ("title", "description", "federated"):
             key = name.strip().lower()
             fields[key] = [value.strip()]
         elif key and body:
             fields[key].append(body)
     title = " ".join(fields.get("title", [slug]))
     description = " ".join(fields.get("description", []))
-    return Example(slug, title, description, text)
+    federated = " ".join(fields.get("federated", []))
+    return Example(slug, title, description, text, federated)
 
 
 def load_examples() -> list[Example]:

@@ -33,14 +33,19 @@ def fixture_client(make_module_app):
     return make_module_app().test_client()
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[e.slug for e in EXAMPLES])
+@pytest.mark.parametrize("example", [e for e in EXAMPLES if not e.federated],
+                         ids=[e.slug for e in EXAMPLES if not e.federated])
 def test_example_parses(fixture_client, example):
     response = fixture_client.post("/sparql", data=example.query.encode("utf-8"),
                                    content_type="application/sparql-query")
     assert response.status_code == 200, response.data[:500]
 
 
-@pytest.mark.parametrize("example", EXAMPLES, ids=[e.slug for e in EXAMPLES])
+LOCAL = [e for e in EXAMPLES if not e.federated]
+FEDERATED = [e for e in EXAMPLES if e.federated]
+
+
+@pytest.mark.parametrize("example", LOCAL, ids=[e.slug for e in LOCAL])
 def test_example_returns_rows_on_the_real_dataset(real_client, example):
     response = real_client.post("/sparql", data=example.query.encode("utf-8"),
                                 content_type="application/sparql-query",
@@ -65,3 +70,41 @@ def test_csv_example_loads_as_a_table(real_client):
     assert len(rows) > 100
     assert {"indicator", "area", "period", "value", "source"} <= set(rows[0])
     float(rows[0]["value"])
+
+
+# Federated examples need their SERVICE endpoint in the allow-list. Here they are refused by
+# default, and run against a Wikidata-shaped endpoint on a loopback port put in the place of
+# the real one (the machine has no internet access).
+REMOTE = """
+@prefix wd: <http://www.wikidata.org/entity/> .
+@prefix wdt: <http://www.wikidata.org/prop/direct/> .
+wd:Q232 wdt:P1082 19000001 .
+"""
+
+
+@pytest.mark.parametrize("example", FEDERATED, ids=[e.slug for e in FEDERATED])
+def test_federated_example_is_refused_unless_allowed(real_client, example):
+    response = real_client.post("/sparql", data=example.query.encode("utf-8"),
+                                content_type="application/sparql-query")
+    assert response.status_code == 403
+    assert "SERVICE" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("example", FEDERATED, ids=[e.slug for e in FEDERATED])
+def test_federated_example_returns_rows_from_an_allowed_endpoint(make_app, built_dataset, example):
+    from sparql_endpoint import Endpoint
+
+    remote = Endpoint(REMOTE).start()
+    try:
+        app = make_app(DATASET_DIR=str(built_dataset), SERVICE_ALLOWLIST=[remote.url])
+        query = example.query.replace(f"<{example.federated}>", f"<{remote.url}>")
+        response = app.test_client().post("/sparql", data=query.encode("utf-8"),
+                                          content_type="application/sparql-query",
+                                          headers={"Accept": "application/sparql-results+json"})
+        assert response.status_code == 200, response.data[:500]
+        rows = response.get_json()["results"]["bindings"]
+        assert rows and {r["wikidataPopulation"]["value"] for r in rows} == {"19000001"}
+        assert {r["country"]["value"] for r in rows} == {"Kazakhstan"}
+        assert remote.requests
+    finally:
+        remote.stop()
