@@ -13,6 +13,7 @@ gunicorn server. Nothing is built at import time and ``os.environ`` is never cha
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -196,3 +197,22 @@ def start_module_server(tmp_path_factory):
     factory = ServerFactory(tmp_path_factory)
     yield factory
     factory.close()
+
+
+CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium driven by Playwright (``make test`` installs it; a missing
+    browser fails the browser tests instead of skipping them)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"headless Chromium not found at {CHROMIUM}: `make test` installs Debian's "
+                    "chromium (or set CHROMIUM=/path/to/chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                             args=["--no-sandbox"])
+        yield browser
+        browser.close()

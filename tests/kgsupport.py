@@ -92,9 +92,7 @@ PREFIX sdmx-code: <http://purl.org/linked-data/sdmx/2009/code#>
 
 
 def select(query: str) -> list[dict]:
-    """Run a SELECT over the built dataset (union of named graphs); rows as {var: value str}."""
-    import pyoxigraph as ox
-
+    """Run a SELECT over the built dataset (merge of the named graphs); rows as {var: value str}."""
     results = built_store().query(PREFIXES + query)
     names = [v.value for v in results.variables]
     rows = []

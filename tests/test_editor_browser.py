@@ -7,7 +7,6 @@ form fallback is still tested.
 """
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -18,22 +17,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 EXAMPLE = "03-table1-flows-2009-2014"
 
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"headless Chromium not found at {CHROMIUM}: `make test` installs Debian's "
-                    "chromium (or set CHROMIUM=/path/to/chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ kept in ``test-artifacts/``); a page whose labels try to inject script runs noth
 render with JavaScript turned off; no request leaves the loopback host."""
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -17,21 +15,7 @@ from test_pages_escaping import hostile_dataset
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
 
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.fail(f"headless Chromium not found at {CHROMIUM}: `make test` installs Debian's "
-                    "chromium (or set CHROMIUM=/path/to/chromium)")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox"])
-        yield browser
-        browser.close()
 
 
 def _page(browser, javascript: bool = True):
