@@ -37,12 +37,13 @@ def fixture_dataset() -> Path:
 
 
 @pytest.fixture(scope="session")
-def built_dataset(tmp_path_factory) -> Path:
-    """The real dataset, built once per session with ``migkg build --out <tmp>``."""
-    out = tmp_path_factory.mktemp("built") / "dataset"
-    result = subprocess.run([sys.executable, "-m", "service.cli", "build", "--out", str(out)],
-                            cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, f"migkg build failed:\n{result.stdout}\n{result.stderr}"
+def built_dataset() -> Path:
+    """The real dataset, built once per session (the same build the knowledge-graph tests
+    query, see ``kgsupport.built_dataset_dir``; ``migkg build --out`` itself is tested in
+    test_cli.py)."""
+    from kgsupport import built_dataset_dir
+
+    out = built_dataset_dir()
     assert (out / "dataset.nq").is_file() and (out / "version.json").is_file()
     return out
 
