@@ -70,6 +70,11 @@ def test_csv_example_loads_as_a_table(real_client):
     assert len(rows) > 100
     assert {"indicator", "area", "period", "value", "source"} <= set(rows[0])
     float(rows[0]["value"])
+    # one row per figure on Kazakhstan, every one of them (the rows come unordered)
+    count = real_client.get("/sparql", query_string={"format": "csv", "query": (
+        "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o "
+        "<http://purl.org/linked-data/sdmx/2009/dimension#refArea> <id/area/kz> }")})
+    assert len(rows) == int(count.data.decode().split()[-1])
 
 
 # Federated examples need their SERVICE endpoint in the allow-list. Here they are refused by
