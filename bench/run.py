@@ -357,18 +357,37 @@ def _targets(results: dict) -> list[str]:
                      f"slowest {worst[0]}: {worst[1]['median_ms']:.0f} ms"
                      + (f"; over: {', '.join(f'{k} ({v:.0f} ms)' for k, v in slow.items())}"
                         if slow else ""), mark(not slow)))
+    bare = results.get("bare_flask", {}).get("rps")
     for dataset in ("bench50", "real"):
         ox_results = {k: v for k, v in results["oxigraph"].get(dataset, {}).items()
                       if not k.startswith("_")}
         http = results.get("http", {}).get(dataset, {})
         ratios = {k: http[k]["rps"] / (0.75 * CORES / (v["median_ms"] / 1000))
                   for k, v in ox_results.items() if http.get(k, {}).get("rps")}
-        met = [k for k, r in ratios.items() if r >= 1]
-        if ratios:
-            rows.append((f"HTTP ≥ 0.75 × cores ÷ median, each query of the mix ({dataset})",
-                         f"{len(met)} of {len(ratios)} queries; the others are sub-millisecond "
-                         "queries bounded by the per-request cost (see notes)",
-                         mark(len(met) == len(ratios))))
+        if not ratios:
+            continue
+        heavy = [k for k in ratios if ox_results[k]["median_ms"] >= 1.0]
+        light = [k for k in ratios if k not in heavy]
+        met_heavy = [k for k in heavy if ratios[k] >= 1]
+        missed = ", ".join(f"{k} ({ratios[k]:.2f})" for k in heavy if ratios[k] < 1)
+        rows.append((f"HTTP ≥ 0.75 × cores ÷ median, queries with an engine median ≥ 1 ms "
+                     f"({dataset})", f"{len(met_heavy)} of {len(heavy)}"
+                     + (f"; under: {missed}" if missed else ""),
+                     mark(len(met_heavy) == len(heavy))))
+        if light and bare:
+            # Below 1 ms of engine time the target exceeds what the bare Flask route reaches
+            # on this machine; the comparable bound is that ceiling, measured in the same run.
+            capped = {k: http[k]["rps"] / (0.75 * min(CORES / (ox_results[k]["median_ms"] / 1000),
+                                                      bare)) for k in light}
+            met_light = [k for k, r in capped.items() if r >= 1]
+            rows.append((f"the same for sub-millisecond queries ({dataset}): the literal target "
+                         f"is above the bare Flask ceiling ({bare:,.0f} req/s); measured against "
+                         f"0.75 × that ceiling",
+                         f"literal target: 0 of {len(light)}; against the ceiling: "
+                         f"{len(met_light)} of {len(light)} (lowest "
+                         f"{min(capped.values()):.2f})",
+                         "not met (literal); " + mark(len(met_light) == len(light))
+                         + " (ceiling)"))
     http_real = results.get("http", {}).get("real", {})
     if "ask-small" in http_real:
         rps = http_real["ask-small"]["rps"]
@@ -379,9 +398,12 @@ def _targets(results: dict) -> list[str]:
                      mark(rps >= 1000)))
     load = results["load"].get("bench1m")
     if load:
+        total = load["load_seconds"] + load["optimize_seconds"] + load["statistics_seconds"]
         rows.append(("load of the ~1 M-triple graph < 10 s and < 1 GB",
-                     f"bulk load {load['load_seconds']:.1f} s (+ optimize {load['optimize_seconds']:.1f} s"
-                     f", statistics {load['statistics_seconds']:.1f} s), peak {load['max_rss_mb']} MB",
+                     f"named graphs + default-graph merge {load['load_seconds']:.1f} s (+ optimize "
+                     f"{load['optimize_seconds']:.1f} s, statistics "
+                     f"{load['statistics_seconds']:.1f} s: {total:.1f} s in all), peak "
+                     f"{load['max_rss_mb']} MB",
                      mark(load["load_seconds"] < 10 and load["max_rss_mb"] < 1024)))
     rd = results.get("rdflib", {}).get("bench50", {})
     ratios = [rd[k]["median_ms"] / v["median_ms"] for k, v in bench.items()
