@@ -56,13 +56,16 @@ DEFAULTS: dict[str, Any] = {
     # Entity pages: rendered responses memoised per dataset version and worker (entries;
     # 0 renders every request).
     "PAGE_CACHE_SIZE": 2048,
+    # Indicator and country pages with more figures than this are faceted: an index of their
+    # areas (sections) and the figures of one of them, chosen by ?area= (?section=).
+    "PAGE_MAX_FIGURES": 500,
     # Gzip dumps, checksums and manifest made for /downloads, one folder per dataset version
     # (empty: a "downloads" folder next to STORE_DIR).
     "DOWNLOADS_DIR": "",
 }
 
 _INT_KEYS = {"PORT", "WORKERS", "MAX_QUERY_BYTES", "MAX_RESULT_ROWS", "QUERY_PROCESSES",
-             "WORKER_THREADS", "CACHE_MAX_AGE", "MEMORY_COPY_MAX_TRIPLES"}
+             "WORKER_THREADS", "CACHE_MAX_AGE", "MEMORY_COPY_MAX_TRIPLES", "PAGE_MAX_FIGURES"}
 _BOOL_KEYS = {"ACCESS_LOG"}
 _FLOAT_KEYS = {"QUERY_TIMEOUT"}
 _LIST_KEYS = {"SERVICE_ALLOWLIST"}

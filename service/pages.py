@@ -21,6 +21,11 @@ once per dataset version (labels, kinds, periods, the search index). Rendered re
 memoised per dataset version (``PAGE_CACHE_SIZE`` entries, 0 to turn off), so a page is built
 once per version and worker; ``ETag`` (the dataset version) answers ``If-None-Match`` with 304.
 
+**Big pages are faceted.** An indicator or a country with more than ``PAGE_MAX_FIGURES`` figures
+shows an index (areas with their counts; sections of publications with theirs) and the figures
+of one entry, chosen by ``?area=<IRI>`` / ``?section=<n>`` (:func:`_facets`; part of the memo
+key and the ``ETag``), so the store reads only those figures; smaller pages are unchanged.
+
 Duplicates: the store's union default graph may return a triple once per named graph holding
 it, so every query is ``DISTINCT`` and the code groups statements by (predicate, object),
 listing the graphs each comes from.
@@ -42,11 +47,12 @@ from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any, Iterable
+from urllib.parse import urlencode
 
 from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
                    send_file, url_for)
 from markupsafe import Markup, escape
-from rdflib import URIRef
+from rdflib import Literal, URIRef
 
 from .charts import Point, Series, line_chart
 from .errors import MigkgError, NotAcceptableError, error_body
@@ -121,21 +127,57 @@ def load_query(name: str) -> str:
     return text
 
 
-def bind(text: str, **values: str) -> str:
-    """``text`` with a trailing ``VALUES (?a ?b) { (<x> <y>) }`` clause binding IRIs.
+#: A comment line in a query marking where a ``VALUES`` clause for the named variables goes
+#: (``#@values ?entity``): inside a group or sub-SELECT, so that aggregates and sub-SELECTs
+#: are restricted before they run rather than joined with the binding afterwards.
+_VALUES_MARKER = re.compile(r"^([ \t]*)#@values((?:[ \t]+\?[A-Za-z_][A-Za-z0-9_]*)+)[ \t]*$",
+                            re.MULTILINE)
 
-    Each IRI is checked (:func:`is_safe_iri`) and serialised by rdflib, so nothing from a URL
-    reaches the query unescaped.
+
+def _sparql_term(value) -> str:
+    """An IRI (a ``str``, checked by :func:`is_safe_iri`) or an rdflib ``Literal`` as SPARQL,
+    serialised by rdflib (quotes, backslashes and newlines escaped)."""
+    if isinstance(value, Literal):
+        return value.n3()
+    if isinstance(value, str):
+        if not is_safe_iri(value):
+            raise ValueError(f"not a usable IRI: {value!r}")
+        return URIRef(value).n3()
+    raise TypeError(f"cannot bind {type(value).__name__}: only IRIs (str) and Literals")
+
+
+def bind(text: str, rows: Iterable[dict[str, Any]] | None = None, /, **values) -> str:
+    """``text`` with ``VALUES (?a ?b) { (<x> <y>) }`` binding IRIs (``str``) and literals
+    (rdflib ``Literal``): one row from the keyword arguments, or several ``rows`` (dicts with
+    the same keys).
+
+    The clause is appended to the query, unless the query marks places with ``#@values ?a``
+    comment lines: each marker becomes a ``VALUES`` clause for the variables it names (the
+    rows projected on them, duplicates dropped). Every term is checked (IRIs:
+    :func:`is_safe_iri`) and serialised by rdflib, so nothing from a URL reaches the query
+    unescaped.
 
     :raises ValueError: for an IRI that cannot be written between ``<`` and ``>``.
     """
-    names, terms = [], []
-    for name, iri in values.items():
-        if not is_safe_iri(iri):
-            raise ValueError(f"not a usable IRI: {iri!r}")
-        names.append("?" + name)
-        terms.append(URIRef(iri).n3())
-    return f"{text}\nVALUES ({' '.join(names)}) {{ ({' '.join(terms)}) }}\n"
+    table = [dict(row) for row in rows] if rows is not None else [values]
+    if rows is not None and values:
+        table = [{**values, **row} for row in table]
+    names = list(table[0]) if table else list(values)
+    cells = [{name: _sparql_term(row[name]) for name in names} for row in table]
+
+    def clause(variables: list[str]) -> str:
+        lines = dict.fromkeys(f"({' '.join(row[v] for v in variables)})" for row in cells)
+        return f"VALUES ({' '.join('?' + v for v in variables)}) {{ {' '.join(lines)} }}"
+
+    if _VALUES_MARKER.search(text):
+        def place(match: re.Match) -> str:
+            wanted = [v[1:] for v in match.group(2).split()]
+            missing = [v for v in wanted if v not in names]
+            if missing:
+                raise ValueError(f"no value bound for {', '.join('?' + v for v in missing)}")
+            return match.group(1) + clause(wanted)
+        return _VALUES_MARKER.sub(place, text)
+    return f"{text}\n{clause(names)}\n"
 
 
 @dataclass(frozen=True)
@@ -378,6 +420,7 @@ class View:
     def __init__(self, catalog: Catalog, scheme: IriScheme):
         self.catalog = catalog
         self.scheme = scheme
+        self._links: dict[str, Markup] = {}  # link(iri) per page: tables repeat their periods
 
     def label(self, iri: str | Term | None) -> str:
         if iri is None:
@@ -400,14 +443,23 @@ class View:
         if iri is None:
             return Markup("")
         value = iri.value if isinstance(iri, Term) else iri
-        shown = text if text is not None else self.catalog.label(value)
-        short = self.catalog.short.get(value)
-        extra = Markup(' <span class="short">({})</span>').format(short) \
-            if short and short not in shown and text is None else Markup("")
+        if text is None:
+            found = self._links.get(value)
+            if found is None:
+                found = self._links[value] = self._link(value, self.catalog.label(value), True)
+            return found
+        return self._link(value, text, False)
+
+    def _link(self, value: str, shown: str, short_name: bool) -> Markup:
+        # f-strings over escape(): the markup of Markup.format without its formatter (figure
+        # tables make thousands of links)
         href = self.url(value)
         if href is None:
-            return Markup('<span class="iri">{}</span>').format(shown)
-        return Markup('<a href="{}">{}</a>{}').format(href, shown, extra)
+            return Markup(f'<span class="iri">{escape(shown)}</span>')
+        short = self.catalog.short.get(value)
+        extra = f' <span class="short">({escape(short)})</span>' \
+            if short and short not in shown and short_name else ""
+        return Markup(f'<a href="{escape(href)}">{escape(shown)}</a>{extra}')
 
     def term(self, term: Term | None) -> Markup:
         """An object as HTML: IRIs as labelled links, literals with language or datatype."""
@@ -655,22 +707,62 @@ def _respond(iri: str, path: str, ext: str | None):
     catalog = get_catalog()
     state = _state()
     scheme = get_scheme()
-    key = (catalog.version, scheme.root, iri, ext)
+    facets = _facets(iri, ext, catalog)
+    key = (catalog.version, scheme.root, iri, ext, tuple(sorted(facets.items())))
     cached = state.recall(key)
     if cached is None:
+        location = scheme.document_url(iri, ext)
         if ext == "html":
-            body = render_entity(iri, path, catalog, scheme)
+            body = render_entity(iri, path, catalog, scheme, facets)
             content_type = "text/html; charset=utf-8"
+            if facets:
+                location += ("&" if "?" in location else "?") + urlencode(sorted(facets.items()))
         else:
             body, content_type = describe_entity(iri, path, ext)
         headers = {"Content-Type": content_type,
                    "Link": _links(scheme, iri, ext),
-                   "Content-Location": scheme.document_url(iri, ext),
-                   "ETag": f'"{_etag(catalog.version, iri, ext)}"'}
+                   "Content-Location": location,
+                   "ETag": f'"{_etag(catalog.version, iri, ext, *_facet_strings(facets))}"'}
         cached = (body, 200, headers)
         state.remember(key, cached)
     body, status, headers = cached
     return _finish(body, status, dict(headers), negotiated=negotiated)
+
+
+def _is_country(iri: str, types: Iterable[str], catalog: Catalog) -> bool:
+    return MIG + "Country" in types or (catalog.scheme.kind(iri) == "area"
+                                        and iri in catalog.countries)
+
+
+def _facets(iri: str, ext: str, catalog: Catalog) -> dict[str, Any]:
+    """The facet parameter of a big page, normalised: ``area`` (an IRI) on an indicator's page,
+    ``section`` (a positive integer) on a country's; absent or empty = the default. Any other
+    parameter, and these on other pages or formats, is ignored (and not part of the memo key).
+
+    :raises UnknownResource: (404) for a value that cannot name an area or a section.
+    """
+    if ext != "html":
+        return {}
+    types = catalog.types.get(iri, ())
+    facets: dict[str, Any] = {}
+    if MIG + "Indicator" in types:
+        area = request.args.get("area", "").strip()
+        if area:
+            if not is_safe_iri(area):
+                _no_such_facet(iri, catalog, "the area parameter is not an IRI")
+            facets["area"] = area
+    if _is_country(iri, types, catalog):
+        section = request.args.get("section", "").strip()
+        if section:
+            if len(section) > 6 or not (section.isascii() and section.isdigit()) \
+                    or int(section) < 1:
+                _no_such_facet(iri, catalog, "the section parameter is not a section number")
+            facets["section"] = int(section)
+    return facets
+
+
+def _facet_strings(facets: dict[str, Any]) -> list[str]:
+    return [f"{name}={value}" for name, value in sorted(facets.items())]
 
 
 def describe_entity(iri: str, path: str, ext: str) -> tuple[bytes, str]:
@@ -689,25 +781,41 @@ def describe_entity(iri: str, path: str, ext: str) -> tuple[bytes, str]:
 
 # -- HTML entity pages ------------------------------------------------------------------------
 
-def render_entity(iri: str, path: str, catalog: Catalog, scheme: IriScheme) -> bytes:
-    """The HTML page of ``iri``: generic statements plus the sections of its kind.
+def render_entity(iri: str, path: str, catalog: Catalog, scheme: IriScheme,
+                  facets: dict[str, Any] | None = None) -> bytes:
+    """The HTML page of ``iri``: generic statements plus the sections of its kind; ``facets``
+    (see :func:`_facets`) selects the part of a big indicator or country page shown.
 
-    :raises UnknownResource: when the graph has no statement about ``iri``.
+    :raises UnknownResource: when the graph has no statement about ``iri``, or a facet
+        parameter names nothing on the page.
     """
+    facets = facets or {}
     store = get_store()
     outgoing = group_outgoing(select(store, bind(load_query("outgoing"), entity=iri)))
-    incoming_rows = select(store, bind(load_query("incoming"), entity=iri))
+    types = set(catalog.types.get(iri, ())) | {s.obj.value for s in outgoing
+                                               if s.predicate == RDF_TYPE}
+    # figures per facetable scope: a page with more than PAGE_MAX_FIGURES is faceted, and its
+    # "Referenced by" leaves out those figures (the facet index reaches every one of them)
+    figure_counts: dict[str, int] = {}
+    if MIG + "Indicator" in types:
+        figure_counts[MIG + "indicator"] = _count_figures(store, MIG + "indicator", iri)
+    if _is_country(iri, types, catalog):
+        figure_counts[SDMX_DIM + "refArea"] = _count_figures(store, SDMX_DIM + "refArea", iri)
+    faceted = [(p, n) for p, n in figure_counts.items() if n > _max_figures()]
+    if faceted:
+        incoming_rows = select(store, bind(load_query("incoming-except"), entity=iri,
+                                           except1=faceted[0][0], except2=faceted[-1][0]))
+    else:
+        incoming_rows = select(store, bind(load_query("incoming"), entity=iri))
     if not outgoing and not incoming_rows:
         _not_found(iri, path, html=True)
     view = View(catalog, scheme)
-    types = set(catalog.types.get(iri, ())) | {s.obj.value for s in outgoing
-                                               if s.predicate == RDF_TYPE}
     kind = scheme.kind(iri)
     incoming = _group_incoming(incoming_rows, catalog)
     context: dict[str, Any] = {
         "iri": iri, "kind": kind, "types": sorted(types), "view": view,
         "label": catalog.label(iri), "outgoing": outgoing, "incoming": incoming,
-        "incoming_capped": len(incoming_rows) > 1000,
+        "incoming_capped": len(incoming_rows) > 1000, "incoming_faceted": faceted,
         "documents": [(ext, DOCUMENT_FORMATS[ext][1], scheme.document_url(iri, ext))
                       for ext in EXTENSIONS],
         "describe_url": scheme.describe_url(iri), "editor_url": scheme.editor_url(iri),
@@ -729,10 +837,12 @@ def render_entity(iri: str, path: str, catalog: Catalog, scheme: IriScheme) -> b
         context.update(_law(store, iri, outgoing, catalog))
     if MIG + "Indicator" in types:
         context["sections"].append("indicator")
-        context.update(_indicator(store, iri, catalog, view))
-    if MIG + "Country" in types or (kind == "area" and iri in catalog.countries):
+        context.update(_indicator(store, iri, catalog, view, facets.get("area"),
+                                  figure_counts[MIG + "indicator"]))
+    if _is_country(iri, types, catalog):
         context["sections"].append("country")
-        context.update(_country(store, iri, catalog, view))
+        context.update(_country(store, iri, catalog, view, facets.get("section"),
+                                figure_counts[SDMX_DIM + "refArea"]))
     if kind == "source":
         context["sections"].append("source")
         context.update(_source(store, iri, catalog))
@@ -810,13 +920,18 @@ def _figures(rows, catalog: Catalog, entity_var: str | None = None, **fixed) -> 
     return list(figures.values())
 
 
-def _attach_breakdowns(store, figures: list[Figure], scope: str, iri: str) -> None:
-    if not figures:
-        return
+def _attach_breakdowns(store, figures: list[Figure], query: str) -> None:
+    """Set ``breakdown`` on ``figures`` from ``query`` (a bound breakdowns-*.rq)."""
+    if figures:
+        _set_breakdowns(figures, select(store, query))
+
+
+def _set_breakdowns(figures: list[Figure], rows) -> None:
+    """Set ``breakdown`` on ``figures`` from rows with ?obs, ?dim and ?code (unbound: a total)."""
     found: dict[str, list[tuple[str, str]]] = defaultdict(list)
-    query = "breakdowns-indicator" if scope == MIG + "indicator" else "breakdowns-area"
-    for row in select(store, bind(load_query(query), entity=iri)):
-        found[row["obs"].value].append((row["dim"].value, row["code"].value))
+    for row in rows:
+        if row.get("dim") is not None and row.get("code") is not None:
+            found[row["obs"].value].append((row["dim"].value, row["code"].value))
     order = {dim: i for i, dim in enumerate(BREAKDOWN_DIMS)}
     for figure in figures:
         codes = found.get(figure.obs)
@@ -927,68 +1042,144 @@ def _chart_series(figures: list[Figure], catalog: Catalog, view: View) -> list[S
     return [series[s] for s in sorted(series, key=lambda s: series[s].name.casefold())]
 
 
-def _indicator(store, iri, catalog, view) -> dict:
-    rows = select(store, bind(load_query("indicator-figures"), entity=iri))
-    figures = _figures(rows, catalog, indicator=iri)
-    _attach_breakdowns(store, figures, MIG + "indicator", iri)
+# -- the indicator and country pages, faceted when big ---------------------------------------
+
+def _max_figures() -> int:
+    """``PAGE_MAX_FIGURES``: an indicator or country page with more figures is faceted."""
+    return max(0, int(current_app.config.get("PAGE_MAX_FIGURES", 500)))
+
+
+def _count_figures(store, scope: str, iri: str) -> int:
+    """How many figures point at ``iri`` through ``scope`` (one index scan)."""
+    rows = select(store, bind(load_query("figure-count"), scope=scope, entity=iri))
+    return int(rows[0]["figures"].value) if rows and rows[0].get("figures") else 0
+
+
+def _facet_url(scheme: IriScheme, iri: str, **params) -> str:
+    """The page of ``iri`` with a facet parameter (``?area=<IRI>``, ``?section=<n>``)."""
+    url = scheme.page_url(iri)
+    return f"{url}{'&' if '?' in url else '?'}{urlencode(params)}"
+
+
+def _no_such_facet(iri: str, catalog: Catalog, message: str):
+    raise UnknownResource(f"{message} (the page of <{iri}> lists the valid ones)", iri=iri,
+                          text=catalog.label(iri), html=True)
+
+
+def _indicator_area(iri, area, figures, catalog, view, position) -> dict:
+    """One area's block of the indicator page: its side-by-side table and charts."""
+    sources, table = _group_table(figures, catalog, ("breakdown", "period"))
+    charts = []
+    totals = [f for f in figures if not f.breakdown]
+    for unit in sorted({f.unit for f in totals}):
+        series = _chart_series([f for f in totals if f.unit == unit], catalog, view)
+        if series:
+            title = f"{catalog.label(iri)}, {catalog.label(area)}"
+            charts.append(line_chart(series, title=title, unit=catalog.label(unit) if unit
+                                     else "", chart_id=f"chart-{position}-{len(charts)}"))
+    return {"area": area, "count": len(figures), "sources": sources, "table": table,
+            "charts": charts}
+
+
+def _sort_indicator_figures(figures: list[Figure], catalog: Catalog) -> None:
     figures.sort(key=lambda f: (catalog.label(f.area).casefold(), f.breakdown, f.start or "9999",
                                 f.period, catalog.label(f.source).casefold(), f.obs))
-    by_area: dict[str, list[Figure]] = defaultdict(list)
-    for figure in figures:
-        by_area[figure.area].append(figure)
-    areas = []
-    for area in sorted(by_area, key=lambda a: (-len(by_area[a]), catalog.label(a).casefold())):
-        area_figures = by_area[area]
-        sources, table = _group_table(area_figures, catalog, ("breakdown", "period"))
-        charts = []
-        totals = [f for f in area_figures if not f.breakdown]
-        for unit in sorted({f.unit for f in totals}):
-            series = _chart_series([f for f in totals if f.unit == unit], catalog, view)
-            if series:
-                title = f"{catalog.label(iri)}, {catalog.label(area)}"
-                charts.append(line_chart(series, title=title, unit=catalog.label(unit) if unit
-                                         else "", chart_id=f"chart-{len(areas)}-{len(charts)}"))
-        areas.append({"area": area, "count": len(area_figures), "sources": sources,
-                      "table": table, "charts": charts})
-    return {"ind_areas": areas, "ind_count": len(figures),
-            "ind_capped": len(rows) >= 10000}
 
 
-def _country(store, iri, catalog, view) -> dict:
-    rows = select(store, bind(load_query("country-figures"), entity=iri))
-    figures = _figures(rows, catalog, area=iri)
-    _attach_breakdowns(store, figures, SDMX_DIM + "refArea", iri)
-    general = [f for f in figures if any(part.startswith(GENERAL_INFORMATION)
-                                         for part in f.locator.split("; "))]
+def _indicator(store, iri, catalog, view, area: str | None, total: int) -> dict:
+    """Figures of an indicator by area. Up to ``PAGE_MAX_FIGURES`` figures: every area, each
+    with its table and charts. More: an index of the areas (figures per area, from
+    indicator-areas.rq) and the figures of one area only, read by indicator-area-figures.rq;
+    the ``area`` parameter (an area IRI) selects it, by default the area with the most figures
+    (ties by label).
+
+    :raises UnknownResource: (404) when ``area`` is given and the indicator has no figure for
+        it, faceted or not (so a wrong link never shows a page that looks right, and unknown
+        parameters never fill the page memo).
+    """
+    if total <= _max_figures():
+        rows = select(store, bind(load_query("indicator-figures"), entity=iri))
+        figures = _figures(rows, catalog, indicator=iri)
+        _attach_breakdowns(store, figures, bind(load_query("breakdowns-indicator"), entity=iri))
+        _sort_indicator_figures(figures, catalog)
+        by_area: dict[str, list[Figure]] = defaultdict(list)
+        for figure in figures:
+            by_area[figure.area].append(figure)
+        if area is not None and area not in by_area:
+            _no_such_facet(iri, catalog, f"{catalog.label(iri)} has no figures for <{area}>")
+        areas = []
+        for each in sorted(by_area, key=lambda a: (-len(by_area[a]), catalog.label(a).casefold())):
+            areas.append(_indicator_area(iri, each, by_area[each], catalog, view, len(areas)))
+        return {"ind_areas": areas, "ind_count": len(figures),
+                "ind_capped": len(rows) >= 10000, "ind_facets": None}
+    counts = {row["area"].value: int(row["figures"].value)
+              for row in select(store, bind(load_query("indicator-areas"), entity=iri))}
+    if area is None and counts:
+        area = min(counts, key=lambda a: (-counts[a], catalog.label(a).casefold(), a))
+    elif area not in counts:
+        _no_such_facet(iri, catalog, f"{catalog.label(iri)} has no figures for <{area}>")
+    shown, capped = [], False
+    if area is not None:
+        rows = select(store, bind(load_query("indicator-area-figures"), entity=iri, area=area))
+        figures = _figures(rows, catalog, indicator=iri, area=area)
+        _set_breakdowns(figures, rows)
+        _sort_indicator_figures(figures, catalog)
+        shown, capped = [_indicator_area(iri, area, figures, catalog, view, 0)], len(rows) >= 10000
+    index = [{"area": a, "count": counts[a], "selected": a == area,
+              "url": _facet_url(view.scheme, iri, area=a)}
+             for a in sorted(counts, key=lambda a: (catalog.label(a).casefold(), a))]
+    return {"ind_areas": shown, "ind_count": sum(counts.values()), "ind_capped": capped,
+            "ind_facets": {"index": index, "selected": area}}
+
+
+def _is_general(locator: str) -> bool:
+    return any(part.startswith(GENERAL_INFORMATION) for part in locator.split("; "))
+
+
+def _general_blocks(general: list[Figure], catalog: Catalog) -> list[dict]:
+    """The General Information block: its figures by heading, then indicator."""
     headings: dict[str, list[Figure]] = defaultdict(list)
     for figure in general:
         locator = next(p for p in figure.locator.split("; ") if p.startswith(GENERAL_INFORMATION))
         heading = locator.partition(":")[2].strip() or GENERAL_INFORMATION
         headings[heading].append(figure)
-    general_blocks = []
+    blocks = []
     for heading, items in headings.items():
         by_indicator: dict[str, list[Figure]] = defaultdict(list)
         for figure in sorted(items, key=lambda f: (f.order, catalog.label(f.source).casefold(),
                                                    f.start, f.obs)):
             by_indicator[figure.indicator].append(figure)
-        general_blocks.append({"heading": heading, "indicators": list(by_indicator.items()),
-                               "order": min(f.order for f in items)})
+        blocks.append({"heading": heading, "indicators": list(by_indicator.items()),
+                       "order": min(f.order for f in items)})
     # in the publication's order (mig:documentOrder), as the 2024 page shows the block
-    general_blocks.sort(key=lambda b: (b["order"], b["heading"].casefold()))
-    sections: dict[tuple[str, str], list[Figure]] = defaultdict(list)
-    general_ids = {f.obs for f in general}
-    for figure in figures:
-        if figure.obs in general_ids:
-            continue
-        for locator in (figure.locator.split("; ") if figure.locator else [""]):
-            sections[(figure.publication, locator)].append(figure)
-    section_list = []
-    for (publication, locator), items in sorted(
-            sections.items(), key=lambda kv: (catalog.label(kv[0][0]).casefold(),
-                                              _section_key(kv[0][1]))):
-        items.sort(key=lambda f: (catalog.label(f.indicator).casefold(), f.breakdown,
-                                  f.start, f.obs))
-        section_list.append({"publication": publication, "locator": locator, "figures": items})
+    blocks.sort(key=lambda b: (b["order"], b["heading"].casefold()))
+    return blocks
+
+
+def _sort_section_figures(figures: list[Figure], catalog: Catalog) -> None:
+    figures.sort(key=lambda f: (catalog.label(f.indicator).casefold(), f.breakdown, f.start,
+                                f.obs))
+
+
+def _country(store, iri, catalog, view, section: int | None, total: int) -> dict:
+    """A country's General Information block, its figures by publication and section, its
+    authorities by role and its key laws.
+
+    Up to ``PAGE_MAX_FIGURES`` figures: every section in full. More: the General Information
+    block as always (its figures read by their sections only), then an index of the sections
+    (country-sections.rq; publication, locator and count, in the order the full page lists
+    them) and the figures of one section, the ``section`` parameter's (its 1-based place in
+    the index; by default the first).
+
+    :raises UnknownResource: (404) when ``section`` is given and is not a place in the index,
+        faceted or not.
+    """
+    if total <= _max_figures():
+        context = _country_all(store, iri, catalog, view)
+        if section is not None and section > len(context["country_sections"]):
+            _no_such_facet(iri, catalog, f"{catalog.label(iri)} has no section {section}")
+    else:
+        context = _country_faceted(store, iri, catalog, view, section, total)
     roles = select(store, bind(load_query("country-roles"), entity=iri))
     roles_by: dict[str, list] = defaultdict(list)
     for row in sorted(roles, key=lambda r: (catalog.label(r["member"].value).casefold())):
@@ -1006,11 +1197,96 @@ def _country(store, iri, catalog, view) -> dict:
             entry["sources"].add(row["publication"].value)
     law_list = sorted(law_rows.values(), key=lambda e: (e["date"] or "9999",
                                                         catalog.label(e["law"]).casefold()))
-    return {"general_blocks": general_blocks, "general_count": len(general),
+    context.update({
+        "roles_by": sorted(roles_by.items(), key=lambda kv: catalog.label(kv[0]).casefold()),
+        "country_laws": law_list})
+    return context
+
+
+def _country_all(store, iri, catalog, view) -> dict:
+    """Every figure of the country (country-figures.rq), in the General Information block or
+    in its sections."""
+    rows = select(store, bind(load_query("country-figures"), entity=iri))
+    figures = _figures(rows, catalog, area=iri)
+    _attach_breakdowns(store, figures, bind(load_query("breakdowns-area"), entity=iri))
+    general = [f for f in figures if _is_general(f.locator)]
+    sections: dict[tuple[str, str], list[Figure]] = defaultdict(list)
+    general_ids = {f.obs for f in general}
+    for figure in figures:
+        if figure.obs in general_ids:
+            continue
+        for locator in (figure.locator.split("; ") if figure.locator else [""]):
+            sections[(figure.publication, locator)].append(figure)
+    section_list = []
+    for (publication, locator), items in sorted(
+            sections.items(), key=lambda kv: (catalog.label(kv[0][0]).casefold(),
+                                              _section_key(kv[0][1]))):
+        _sort_section_figures(items, catalog)
+        section_list.append({"publication": publication, "locator": locator, "figures": items})
+    return {"general_blocks": _general_blocks(general, catalog), "general_count": len(general),
             "country_sections": section_list, "country_count": len(figures),
-            "country_capped": len(rows) >= 10000,
-            "roles_by": sorted(roles_by.items(), key=lambda kv: catalog.label(kv[0]).casefold()),
-            "country_laws": law_list}
+            "country_capped": len(rows) >= 10000, "country_facets": None}
+
+
+def _literal(term: Term) -> Literal:
+    return Literal(term.value, lang=term.lang or None, datatype=term.datatype or None)
+
+
+def _country_faceted(store, iri, catalog, view, section: int | None, total: int) -> dict:
+    """The General Information figures and one section's, each read by their sections only."""
+    counts: dict[tuple[str, str], int] = {}
+    terms: dict[tuple[str, str], Term] = {}
+    for row in select(store, bind(load_query("country-sections"), entity=iri)):
+        key = (row["publication"].value, row["locator"].value)
+        counts[key] = counts.get(key, 0) + int(row["figures"].value)
+        terms[key] = row["locator"]
+    general_keys = {k for k in counts if k[1].startswith(GENERAL_INFORMATION)}
+    general: list[Figure] = []
+    if general_keys:
+        general, _ = _section_figures(store, iri, catalog, "country-general-figures",
+                                      sorted(general_keys), terms)
+        general = [f for f in general if _is_general(f.locator)]
+        # as on the full page, a General Information figure is not listed in its other sections
+        for figure in general:
+            for part in figure.locator.split("; "):
+                key = (figure.publication, part)
+                if key in counts and key not in general_keys:
+                    counts[key] -= 1
+    keys = sorted((k for k in counts if k not in general_keys and counts[k] > 0),
+                  key=lambda k: (catalog.label(k[0]).casefold(), _section_key(k[1]), k[0]))
+    if section is not None and section > len(keys):
+        _no_such_facet(iri, catalog, f"{catalog.label(iri)} has no section {section}")
+    chosen = None
+    if keys:
+        number = section or 1
+        key = keys[number - 1]
+        found, matched = _section_figures(store, iri, catalog, "country-section-figures", [key],
+                                          terms)
+        general_ids = {f.obs for f in general}
+        items = [f for f in found if key in matched[f.obs] and f.obs not in general_ids]
+        _sort_section_figures(items, catalog)
+        chosen = {"n": number, "publication": key[0], "locator": key[1], "figures": items}
+    index = [{"n": n, "publication": k[0], "locator": k[1], "count": counts[k],
+              "selected": chosen is not None and n == chosen["n"],
+              "url": _facet_url(view.scheme, iri, section=n)}
+             for n, k in enumerate(keys, start=1)]
+    return {"general_blocks": _general_blocks(general, catalog), "general_count": len(general),
+            "country_sections": [chosen] if chosen else [], "country_count": total,
+            "country_capped": False, "country_facets": {"index": index, "selected": chosen}}
+
+
+def _section_figures(store, iri, catalog, query, keys, terms):
+    """The figures of the area filed under the sections ``keys`` ((publication, locator)),
+    with their breakdowns, and the sections each was matched by."""
+    rows = [{"publication": publication, "section": _literal(terms[(publication, locator)])}
+            for publication, locator in keys]
+    found = select(store, bind(load_query(query), rows, entity=iri))
+    matched: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for row in found:
+        matched[row["obs"].value].add((row["publication"].value, row["section"].value))
+    figures = _figures(found, catalog, area=iri)
+    _set_breakdowns(figures, found)
+    return figures, matched
 
 
 def _section_key(locator: str) -> tuple:
