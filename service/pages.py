@@ -23,12 +23,13 @@ once per version and worker; ``ETag`` (the dataset version) answers ``If-None-Ma
 
 **Big pages are faceted.** An indicator or a country with more than ``PAGE_MAX_FIGURES`` figures
 shows an index (areas with their counts; sections of publications with theirs) and the figures
-of one entry, chosen by ``?area=<IRI>`` / ``?section=<n>`` (:func:`_facets`; part of the memo
+of one entry, chosen by ``?area=<IRI>`` (default: the area with most figures) /
+``?section=<n>`` (default: none, the page is the overview) (:func:`_facets`; part of the memo
 key and the ``ETag``), so the store reads only those figures; smaller pages are unchanged.
 
-Duplicates: the store's union default graph may return a triple once per named graph holding
-it, so every query is ``DISTINCT`` and the code groups statements by (predicate, object),
-listing the graphs each comes from.
+Duplicates: a triple that several source documents state sits in several named graphs, and a
+query that asks for its graph sees it once per graph; so every query is ``DISTINCT`` and the
+code groups statements by (predicate, object), listing the graphs each comes from.
 """
 from __future__ import annotations
 
@@ -1169,7 +1170,7 @@ def _country(store, iri, catalog, view, section: int | None, total: int) -> dict
     block as always (its figures read by their sections only), then an index of the sections
     (country-sections.rq; publication, locator and count, in the order the full page lists
     them) and the figures of one section, the ``section`` parameter's (its 1-based place in
-    the index; by default the first).
+    the index; by default none: the overview).
 
     :raises UnknownResource: (404) when ``section`` is given and is not a place in the index,
         faceted or not.
@@ -1257,8 +1258,11 @@ def _country_faceted(store, iri, catalog, view, section: int | None, total: int)
     if section is not None and section > len(keys):
         _no_such_facet(iri, catalog, f"{catalog.label(iri)} has no section {section}")
     chosen = None
-    if keys:
-        number = section or 1
+    # Without a section parameter the page is the overview (General Information, authorities,
+    # laws and the index): reading a default section as well cost a third of the page's time
+    # at 50-country scale, for figures the reader had not asked for.
+    if keys and section is not None:
+        number = section
         key = keys[number - 1]
         found, matched = _section_figures(store, iri, catalog, "country-section-figures", [key],
                                           terms)
