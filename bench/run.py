@@ -56,7 +56,9 @@ def query_mix() -> list[tuple[str, str, str]]:
     """``(name, kind, text)``: kind is "example" or "mix"."""
     from service.sparql import load_examples
 
-    mix = [(e.slug, "example", e.query) for e in load_examples()]
+    # Federated examples are left out: they call another endpoint (the benchmark talks to
+    # loopback only, and in-process Oxigraph would make the outbound request).
+    mix = [(e.slug, "example", e.query) for e in load_examples() if not e.federated]
     for path in sorted((ROOT / "bench" / "queries").glob("*.rq")):
         mix.append((path.stem, "mix", path.read_text(encoding="utf-8")))
     return mix
@@ -139,7 +141,8 @@ def oxigraph_latencies(store_dir: Path, mix, runs: int, budget: float) -> dict:
         deadline = time.perf_counter() + budget
         for attempt in range(runs + 1):
             started = time.perf_counter()
-            answer = store.query(text, use_default_graph_as_union=True, base_iri=BASE)
+            # as the query children do: the default graph is the merge the loader wrote
+            answer = store.query(text, base_iri=BASE)
             if isinstance(answer, ox.QueryTriples):
                 body = ox.serialize(answer, format=ox.RdfFormat.TURTLE)
             else:
