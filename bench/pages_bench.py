@@ -183,6 +183,27 @@ def wrk(url: str, paths: list[str], seconds: int, workdir: Path) -> dict:
             "p95_ms": round(float(p95), 2), "non_2xx": int(errors), "requests": int(total)}
 
 
+def single_pages(dataset: Path, store: Path, pages: list[str]) -> dict:
+    """Cold in-process render time (median of 7 after one warm-up) and size of given pages."""
+    from service import create_app
+
+    app = create_app({"DATASET_DIR": str(dataset), "STORE_DIR": str(store),
+                      "ACCESS_LOG": False, "PAGE_CACHE_SIZE": 0})
+    client = app.test_client()
+    results = {}
+    for path in pages:
+        client.get(path, headers=HTML)
+        times = []
+        for _ in range(7):
+            t0 = time.perf_counter()
+            response = client.get(path, headers=HTML)
+            times.append((time.perf_counter() - t0) * 1000)
+        results[path] = {"status": response.status_code, "bytes": len(response.data),
+                         "cold_median_ms": round(statistics.median(times), 2)}
+    app.extensions["kg_store"].close()
+    return results
+
+
 def over_http(dataset: Path, store: Path, paths: dict[str, list[str]], workers: int,
               seconds: int) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="pages-bench-"))
@@ -212,10 +233,15 @@ def over_http(dataset: Path, store: Path, paths: dict[str, list[str]], workers: 
                 _wait(base + "/healthz", server)
                 for _ in range(workers * 2):      # every worker builds its catalogue
                     _wait(base + "/", server)
+                # warm-up: catalogue, memo, query children. Each worker memoises for itself
+                # and the kernel hands connections to whichever accepts first, so the warm
+                # run asks for every path several times per worker first.
+                rounds = workers * 4 if label == "warm" else 1
                 for kind in KINDS:
-                    for path in paths[kind]:      # warm-up: catalogue, memo, query children
-                        urllib.request.urlopen(urllib.request.Request(
-                            base + path, headers=HTML), timeout=120).read()
+                    for _ in range(rounds):
+                        for path in paths[kind]:
+                            urllib.request.urlopen(urllib.request.Request(
+                                base + path, headers=HTML), timeout=120).read()
                     results.setdefault(kind, {})[label] = wrk(base, paths[kind], seconds,
                                                               workdir)
             finally:
@@ -250,7 +276,12 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--pages", nargs="+", metavar="PATH",
+                        help="only these pages: cold in-process median of 7 and size, no HTTP")
     args = parser.parse_args()
+    if args.pages:
+        print(json.dumps(single_pages(args.dataset, args.store, args.pages), indent=2))
+        return
     local, paths = in_process(args.dataset, args.store, args.sample)
     http = over_http(args.dataset, args.store, paths, args.workers, args.seconds)
     print(json.dumps({"label": args.label, "in_process": local, "http": http}, indent=2))

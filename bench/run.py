@@ -580,38 +580,44 @@ def _pkg(name: str) -> str:
 
 
 NOTES: list[str] = [
-    "- **Machine noise.** The 2 cores are shared with other work on the same host (another "
-    "engineer's test runs during this run); HTTP figures moved by up to 2x between repeated "
-    "runs of the same phase. wrk itself runs on the same 2 cores as the server.",
-    "- **What limits cheap queries over HTTP.** For queries whose engine time is well under a "
-    "millisecond (ASK, entity lookups) the target 0.75 × cores ÷ median is far above what any "
-    "Python HTTP stack reaches here (see the bare Flask ceiling): the server's per-request cost "
-    "is gunicorn's HTTP parsing and connection handling (sync workers close the connection after "
-    "each response), Flask's request/response, and one pipe round trip to the query child "
-    "(≈0.1 ms, measured). Query results are never rebuilt in Python: the child serialises with "
-    "Oxigraph and the bytes pass through.",
+    "- **Machine noise.** The 2 cores are shared with other work on the same host; HTTP "
+    "figures have moved by up to 2x between runs of the same phase on different days (the bare "
+    "Flask route: 4,994 req/s in one run, 10,255 in another), so compare within a run. wrk runs "
+    "on the same 2 cores as the server.",
+    "- **What limits cheap queries over HTTP.** Each request costs the server a fixed amount "
+    "beyond the engine: gunicorn's HTTP parsing and connection handling (sync workers close the "
+    "connection after each response), Flask's request/response and the protocol checks (about "
+    "0.3 ms in-process, profiled), and one pipe round trip to the query child, whose own CPU "
+    "shares the same 2 cores. So the target 0.75 × cores ÷ median needs the engine to take at "
+    "least about three times that cost; for sub-millisecond queries (ASK, entity lookups) it "
+    "is far above even the bare Flask route, which does none of that work. Query results are "
+    "never rebuilt in Python: the child serialises with Oxigraph and the bytes pass through.",
     "- **Examples on the 50-country graph.** Every example is written to start from Kazakhstan "
     "(the subject of the real data) and to read each series once: pairwise self-joins of "
     "observations (the naive way to find rival figures, or to pair immigration with emigration) "
     "ran for 60-90 s on this graph because Oxigraph picks the join order without statistics; the "
-    "grouped one-pass forms run in 30-200 ms. A query over every figure of all 50 countries "
-    "(e.g. rival figures anywhere) reads ~1 M triples and cannot meet 100 ms on RocksDB "
-    "(≈5 µs per index lookup): that needs the build to materialise one node per rival pair "
-    "with its gap (a proposal for the build, not done here).",
-    "- **Store layout.** After the bulk load the store is compacted (`Store.optimize()`), which "
-    "made index lookups 1.3-2.7x faster on this graph; its cost is the optimize column. Query "
-    "children open the RocksDB store read-only and, when it holds at most "
-    "`MEMORY_COPY_MAX_TRIPLES` (250 000) triples, copy it into an in-memory Oxigraph store "
-    "(0.1 s per child for the real dataset; lookups 4-5x faster). The real dataset is served "
-    "from such copies, the 50-country graph from RocksDB; the in-process figures use the same "
-    "store as the children.",
+    "grouped one-pass forms run in 5-85 ms. `09-csv-for-pandas` leaves the sorting to the "
+    "client: its ORDER BY cost 35 ms (118 against 83 ms). A query over every figure of all 50 "
+    "countries (e.g. rival figures anywhere) reads ~1 M triples and cannot meet 100 ms on "
+    "RocksDB (≈5 µs per index lookup): that would need the build to materialise one node per "
+    "rival pair with its gap (not done).",
+    "- **Store layout.** The default graph is the RDF merge of the named graphs, written at load "
+    "time beside them (see the load section); queries read it directly. After the bulk load the "
+    "store is compacted (`Store.optimize()`), which made index lookups 1.3-2.7x faster on this "
+    "graph; its cost is the optimize column. Query children open the RocksDB store read-only "
+    "and, when it holds at most `MEMORY_COPY_MAX_TRIPLES` (250 000) triples, copy it into an "
+    "in-memory Oxigraph store (0.1 s per child for the real dataset; lookups 4-5x faster; the "
+    "copy of the 50-country graph took 22 s and 1 GB per child, so it stays on disk). The real "
+    "dataset is served from such copies, the 50-country graph from RocksDB; the in-process "
+    "figures use the same store as the children.",
     "- **Slow against fast.** A runaway query holds one sync worker (and its query child) until "
     "the time limit stops it, so with `WORKERS=2` the fast queries keep being answered by the "
     "other worker at about half the throughput; the runaway itself gets a 503 naming the limit. "
     "More workers (or `WORKER_THREADS` with `QUERY_PROCESSES`) shrink the share one slow query "
     "can hold.",
     "- **rdflib** runs in a child process with a per-query budget (SIGALRM); `> N s` means the "
-    "query had not finished after N seconds and was abandoned.",
+    "query had not finished after N seconds and was abandoned. rdflib's `Dataset` with the union "
+    "default graph returns each triple once, the same semantics as the merged default graph.",
 ]
 
 if __name__ == "__main__":
