@@ -121,8 +121,11 @@ class IriScheme:
 
     def describe_url(self, iri: str) -> str:
         """The SPARQL endpoint running ``DESCRIBE <iri>`` as an HTML result page."""
-        query = f"DESCRIBE <{iri}>"
-        return f"{self.root}/sparql?{urlencode({'query': query, 'format': 'html'})}"
+        return self.query_url(f"DESCRIBE <{iri}>", "html")
+
+    def query_url(self, query: str, format: str) -> str:
+        """The SPARQL endpoint running ``query``, its result in ``format`` (html, csv, ...)."""
+        return f"{self.root}/sparql?{urlencode({'query': query, 'format': format})}"
 
     def editor_url(self, iri: str) -> str:
         """The query editor with ``DESCRIBE <iri>`` in its URL fragment (YASGUI reads it)."""

@@ -803,7 +803,15 @@ def render_entity(iri: str, path: str, catalog: Catalog, scheme: IriScheme,
     if _is_country(iri, types, catalog):
         figure_counts[SDMX_DIM + "refArea"] = _count_figures(store, SDMX_DIM + "refArea", iri)
     faceted = [(p, n) for p, n in figure_counts.items() if n > _max_figures()]
-    if faceted:
+    if scheme.kind(iri) == "source":
+        # a source page lists its figures (the first SOURCE_PAGE_FIGURES, with links to all of
+        # them), so "Referenced by" leaves them out instead of listing them a second time
+        rows = select(store, bind(load_query("source-figure-count"), entity=iri))
+        count = int(rows[0]["figures"].value) if rows and rows[0].get("figures") else 0
+        figure_counts[PROV + "hadPrimarySource"] = count
+        faceted = [(PROV + "hadPrimarySource", count)] if count else []
+        incoming_rows = select(store, bind(load_query("incoming-source"), entity=iri))
+    elif faceted:
         incoming_rows = select(store, bind(load_query("incoming-except"), entity=iri,
                                            except1=faceted[0][0], except2=faceted[-1][0]))
     else:
@@ -846,7 +854,8 @@ def render_entity(iri: str, path: str, catalog: Catalog, scheme: IriScheme,
                                 figure_counts[SDMX_DIM + "refArea"]))
     if kind == "source":
         context["sections"].append("source")
-        context.update(_source(store, iri, catalog))
+        context.update(_source(store, iri, catalog, scheme,
+                               figure_counts.get(PROV + "hadPrimarySource", 0)))
     if MIG + "Publication" in types:
         context["sections"].append("publication")
         context.update(_publication(store, iri, catalog))
@@ -1298,12 +1307,25 @@ def _section_key(locator: str) -> tuple:
     return (0 if locator.startswith("§") else 1, numbers, locator)
 
 
-def _source(store, iri, catalog) -> dict:
-    rows = select(store, bind(load_query("source-figures"), entity=iri))
-    figures = _figures(rows[:200], catalog, source=iri)
+#: A source page lists at most this many of its figures (or PAGE_MAX_FIGURES if lower).
+SOURCE_PAGE_FIGURES = 200
+
+
+def _source(store, iri, catalog, scheme: IriScheme, total: int) -> dict:
+    """The figures of a primary source: all of them up to ``SOURCE_PAGE_FIGURES`` (or
+    ``PAGE_MAX_FIGURES`` if lower), else that many with links to every one
+    (source-all-figures.rq, run by the endpoint as a table or CSV)."""
+    shown = min(SOURCE_PAGE_FIGURES, _max_figures())
+    rows = select(store, bind(load_query("source-figures"), entity=iri)
+                  + f"LIMIT {shown + 1}\n")
+    figures = _figures(rows[:shown], catalog, source=iri)
     figures.sort(key=lambda f: (catalog.label(f.indicator).casefold(),
                                 catalog.label(f.area).casefold(), f.start, f.obs))
-    return {"source_figures": figures, "source_capped": len(rows) > 200}
+    everything = bind(load_query("source-all-figures"), source=iri)
+    return {"source_figures": figures, "source_capped": len(rows) > shown,
+            "source_total": total, "source_shown": shown,
+            "source_all_html": scheme.query_url(everything, "html"),
+            "source_all_csv": scheme.query_url(everything, "csv")}
 
 
 def _publication(store, iri, catalog) -> dict:

@@ -425,3 +425,42 @@ def test_hostile_area_labels_are_escaped_in_the_area_index(hostile):
                                                                      "Area " + PAYLOAD])
     for row in rows:
         assert_inert(hostile.get(row["href"], headers=HTML).get_data(as_text=True))
+
+
+# -- source pages list up to PAGE_MAX_FIGURES figures and link to all of them ----------------------
+
+STATS_OFFICE = BASE + "id/source/committee-on-statistics"
+
+
+def test_a_big_source_page_lists_the_first_figures_and_links_to_every_one(faceted):
+    everything = figures_of(f"?obs prov:hadPrimarySource <{STATS_OFFICE}>")
+    html = page(faceted, "/id/source/committee-on-statistics")
+    listed = observations(html.select_one("#source table"))
+    assert len(listed) == LIMIT and listed <= everything
+    note = html.select_one("#source-capped")
+    assert f"{len(everything)} figures; the first {LIMIT} are listed" in note.get_text()
+    links = {a.get_text(): a["href"] for a in note.select("a")}
+    csv_rows = faceted.get(links["as CSV"]).data.decode("utf-8").strip().split("\r\n")
+    assert {BASE + "id/" + line.split(",")[0].split("/id/", 1)[1] for line in csv_rows[1:]} \
+        == everything, "the CSV link returns every figure of the source"
+    table = faceted.get(links["as a table"], headers=HTML)
+    assert table.status_code == 200 and table.mimetype == "text/html"
+    shown = BeautifulSoup(table.data, "html.parser").select(
+        f"#results-table a[href^='{BASE}id/observation/']")
+    assert {a["href"] for a in shown} == everything
+
+
+def test_a_big_source_page_summarises_the_figures_citing_it(faceted, full):
+    html = page(faceted, "/id/source/committee-on-statistics")
+    notes = [p.get_text(" ", strip=True) for p in html.select(".facet-note")]
+    count = len(figures_of(f"?obs prov:hadPrimarySource <{STATS_OFFICE}>"))
+    assert any(f"{count} figures, listed above" in n for n in notes), notes
+    cited_by = {BASE + a["href"][1:] for a in html.select("#statements details a[href^='/id/']")}
+    assert not cited_by & figures_of(f"?obs prov:hadPrimarySource <{STATS_OFFICE}>"), \
+        "no figure of the source is listed again under Referenced by"
+    datasets = {row["d"] for row in select(
+        f"SELECT ?d WHERE {{ ?d a qb:DataSet ; prov:hadPrimarySource <{STATS_OFFICE}> }}")}
+    assert datasets and datasets <= cited_by, "the datasets citing the source still are"
+    whole = page(full, "/id/source/committee-on-statistics")
+    assert whole.select_one("#source-capped") is None, "150 figures: all listed by default"
+    assert len(observations(whole.select_one("#source table"))) == count
