@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 
-from .namespaces import bind_prefixes
+from .namespaces import MIGKG, bind_prefixes
 from .sources import load
 from .validation import ValidationReport, validate_loaded
 
@@ -73,6 +73,6 @@ def build_dataset(config: dict) -> BuildResult:
     _atomic_write(out / "dataset.trig", trig)
     triples = nquads.count(b"\n")
     meta = {"version": version, "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "triples": triples, "graphs": graphs, "base_iri": config["BASE_IRI"]}
+            "triples": triples, "graphs": graphs, "namespace": MIGKG}
     _atomic_write(out / "version.json", (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
     return BuildResult(out, version, triples, graphs, report)

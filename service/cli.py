@@ -14,30 +14,31 @@ from .config import load_config
 
 
 @click.group()
-@click.option("--base-iri", envvar="MIGKG_BASE_IRI", default=None,
-              help="Base IRI for the data's relative IRIs (default http://127.0.0.1:8080/).")
 @click.pass_context
-def main(ctx: click.Context, base_iri: str | None) -> None:
+def main(ctx: click.Context) -> None:
     """migkg: migration-profile knowledge graph toolchain."""
-    overrides = {"BASE_IRI": base_iri} if base_iri else {}
-    ctx.obj = load_config(overrides)
+    ctx.obj = load_config()
 
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "fmt", default=None,
+              type=click.Choice(["turtle", "trig", "ntriples", "nquads", "jsonld", "rdfxml"]),
+              help="Syntax of PATHS (default: from each extension; .gz is decompressed).")
 @click.option("--quiet", is_flag=True, help="Print only the summary line.")
 @click.pass_obj
-def validate(config: dict, paths: tuple[Path, ...], quiet: bool) -> None:
-    """Validate graph_data/ (or PATHS) against the ontology and shapes.
+def validate(config: dict, paths: tuple[Path, ...], fmt: str | None, quiet: bool) -> None:
+    """Validate graph_data/ (or PATHS: Turtle, TriG, N-Triples, N-Quads, JSON-LD or RDF/XML
+    files, gzipped or not, e.g. a downloaded dump) against the ontology and shapes.
 
     Exit 0 when the data conforms (warnings are printed), 1 on violations,
-    2 on unreadable input (syntax error, missing file).
+    2 on unreadable input (one line: file:line: reason).
     """
     from .sources import SourceError
     from .validation import validate_sources
 
     try:
-        report = validate_sources(config, list(paths) or None)
+        report = validate_sources(config, list(paths) or None, fmt)
     except SourceError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

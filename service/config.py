@@ -13,9 +13,11 @@ from typing import Any, Mapping
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 DEFAULTS: dict[str, Any] = {
-    # Base IRI against which the relative IRIs of graph_data/ are resolved; the data's IRIs
-    # dereference on the host that serves them. Must end with "/".
-    "BASE_IRI": "http://127.0.0.1:8080/",
+    # The public URL of this deployment, used where a response needs an absolute address of
+    # the service itself (VoID's endpoint and dumps, the Service Description, DCAT download
+    # URLs), e.g. "https://migkg.example.org/" behind a proxy. Empty: the request's own host.
+    # The data's IRIs never depend on it: they are persistent (service.namespaces.MIGKG).
+    "PUBLIC_URL": "",
     # Source folders (data as data).
     "ONTOLOGY_DIR": str(PROJECT_ROOT / "ontology"),
     "GRAPH_DATA_DIR": str(PROJECT_ROOT / "graph_data"),
@@ -94,6 +96,6 @@ def load_config(overrides: Mapping[str, Any] | None = None,
             config[key] = _coerce(key, raw)
     if overrides:
         config.update(overrides)
-    if not str(config["BASE_IRI"]).endswith("/"):
-        config["BASE_IRI"] = str(config["BASE_IRI"]) + "/"
+    if config["PUBLIC_URL"] and not str(config["PUBLIC_URL"]).endswith("/"):
+        config["PUBLIC_URL"] = str(config["PUBLIC_URL"]) + "/"
     return config

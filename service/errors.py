@@ -155,3 +155,12 @@ def register_error_handlers(app) -> None:
         message = error.description or error.name
         return _render(status, _HTTP_CODES.get(status, error.name.upper().replace(" ", "_")),
                        message, {}, headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        """A bug: logged with its traceback, answered in the error shape (never Flask's page)."""
+        if isinstance(error, HTTPException):
+            return _http_error(error)
+        app.logger.exception("unhandled %s", type(error).__name__)
+        return _render(500, "INTERNAL_ERROR", "The server failed to answer this request; the "
+                       "error has been logged.", {}, {})

@@ -1,18 +1,21 @@
 """IRI <-> URL mapping, pure and deterministic (no Flask, no store).
 
-The IRI scheme is fixed by the README: data IRIs are ``{BASE_IRI}id/<kind>/<slug>`` (a slug
-may hold further ``/`` segments, e.g. ``id/law/<slug>/en``), scheme IRIs ``{BASE_IRI}id/<kind>``
-and named graphs ``{BASE_IRI}graph/<name>``. Such a *local* IRI is served at the same path
-on this host (``/id/...``, ``/graph/...``, below the app's script root), so an IRI
-dereferences wherever the configured base points.
+Data IRIs are persistent (:data:`service.namespaces.MIGKG`, ``https://w3id.org/migkg/``):
+things ``{MIGKG}id/<kind>/<slug>`` (a slug may hold further ``/`` segments, e.g.
+``id/law/<slug>/en``), concept schemes ``{MIGKG}id/<kind>``, named graphs
+``{MIGKG}graph/<name>``. Whatever host and port the service answers on, it serves such an IRI
+at the same path below its own root (``/id/...``, ``/graph/...``), so the IRIs dereference on a
+laptop, in the tests on random ports, behind a proxy, and (once the w3id.org redirect is
+registered, ``deploy/w3id/.htaccess``) at the IRI itself. Nothing here depends on the redirect.
 
 Document URLs add an extension to that path: ``.html``, ``.ttl``, ``.nt``, ``.jsonld`` and
 ``.rdf`` (no local slug contains a dot, which a test checks against the data). Any other IRI
 (ontology terms, QUDT units, SDMX codes) has a local page too, ``/resource?iri=<IRI>`` (and
 ``/resource?iri=<IRI>&format=ttl``); nothing is ever fetched from its host.
 
-Paths from the URL are checked against :data:`SAFE_PATH` before they become an IRI, so a slug
-cannot carry ``<``, ``>``, quotes, spaces or braces into a query or a page.
+Paths from the URL are checked against :data:`SAFE_PATH` (and :data:`MAX_PATH`) before they
+become an IRI, so a slug cannot carry ``<``, ``>``, quotes, spaces or braces into a query or a
+page, and a 10,000-character path is an unknown address, not an error.
 """
 from __future__ import annotations
 
@@ -20,7 +23,10 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, urlencode
 
-__all__ = ["DOCUMENT_FORMATS", "EXTENSIONS", "IriScheme", "SAFE_PATH", "is_safe_iri", "kind_of"]
+from .namespaces import MIGKG
+
+__all__ = ["DOCUMENT_FORMATS", "EXTENSIONS", "IriScheme", "MAX_IRI", "MAX_PATH", "SAFE_PATH",
+           "is_safe_iri", "is_web_iri", "kind_of"]
 
 #: extension -> (format key of :data:`service.negotiation.GRAPH_FORMATS` or "html", media type)
 DOCUMENT_FORMATS: dict[str, tuple[str, str]] = {
@@ -33,7 +39,11 @@ DOCUMENT_FORMATS: dict[str, tuple[str, str]] = {
 #: The RDF extensions, in the order pages list them.
 EXTENSIONS: tuple[str, ...] = ("ttl", "jsonld", "nt", "rdf")
 
-#: A local path below the base: ``id/...`` or ``graph/...``, unreserved characters only.
+#: The longest IRI this service will put into a query (the longest in the data is < 150).
+MAX_IRI = 2000
+#: The longest local path (``id/...``) that can name something: longer ones are unknown (404).
+MAX_PATH = MAX_IRI - len(MIGKG)
+#: A local path below the namespace: ``id/...`` or ``graph/...``, unreserved characters only.
 SAFE_PATH = re.compile(r"^(?:id|graph)(?:/[A-Za-z0-9_~\-]+)+$")
 #: An absolute IRI that can be written between ``<`` and ``>`` in SPARQL and Turtle.
 _SAFE_IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s<>\"{}|\\^`\x00-\x20]*$")
@@ -42,7 +52,12 @@ _KIND = re.compile(r"^(id|graph)/([^/]+)")
 
 def is_safe_iri(iri: str) -> bool:
     """True when ``iri`` is absolute and free of characters that would break ``<...>``."""
-    return bool(_SAFE_IRI.match(iri)) and len(iri) <= 2000
+    return len(iri) <= MAX_IRI and bool(_SAFE_IRI.match(iri))
+
+
+def is_web_iri(iri: str) -> bool:
+    """A safe ``http:`` or ``https:`` IRI (what ``/resource?iri=`` accepts)."""
+    return is_safe_iri(iri) and iri.split(":", 1)[0].lower() in ("http", "https")
 
 
 def kind_of(path: str | None) -> str:
@@ -60,9 +75,10 @@ def kind_of(path: str | None) -> str:
 
 @dataclass(frozen=True)
 class IriScheme:
-    """The mapping for one base IRI and one script root (``""`` when served at ``/``)."""
+    """The mapping between the persistent namespace ``base`` and the URLs of one deployment,
+    whose paths start at ``root`` (the script root, ``""`` when served at ``/``)."""
 
-    base: str
+    base: str = MIGKG
     root: str = ""
 
     def __post_init__(self):
@@ -76,7 +92,7 @@ class IriScheme:
         if not iri.startswith(self.base):
             return None
         path = iri[len(self.base):]
-        return path if SAFE_PATH.match(path) else None
+        return path if len(path) <= MAX_PATH and SAFE_PATH.match(path) else None
 
     def is_local(self, iri: str) -> bool:
         return self.local_path(iri) is not None
@@ -90,7 +106,7 @@ class IriScheme:
     def iri_for(self, path: str) -> str | None:
         """The IRI a request path (without the leading ``/``) names, or None when the path is
         not a well-formed local path (it then never reaches a query)."""
-        if not SAFE_PATH.match(path):
+        if len(path) > MAX_PATH or not SAFE_PATH.match(path):
             return None
         return self.base + path
 

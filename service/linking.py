@@ -27,10 +27,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable, Iterable
 
-from rdflib import Literal
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, SPARQLWrapperException
 
+from .namespaces import DATASET, ID, MIG, VOID, bind_prefixes
 
 TOOL_VERSION = "migkg link 0.1.0"
 DEFAULT_ENDPOINT = "https://query.wikidata.org/sparql"
@@ -310,10 +312,6 @@ def discover(graph, out: Path, client: SparqlClient, *, batch_size: int = 10,
 
 # --------------------------------------------------------------------------- accept
 
-def _relative(iri: str, base: str) -> str:
-    return "<" + (iri[len(base):] if iri.startswith(base) else iri) + ">"
-
-
 def accepted_rows(review: Path) -> list[dict]:
     with review.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
@@ -323,56 +321,49 @@ def accepted_rows(review: Path) -> list[dict]:
     return [r for r in rows if r["accept"].strip().lower() in ("yes", "y", "true", "1", "x")]
 
 
-def linkset_turtle(rows: list[dict], name: str, base: str, endpoint: str, today: date) -> str:
-    """Turtle for the accepted rows: the owl:sameAs links, one mig:LinkAssertion per link and
-    the void:Linkset with its provenance (method, tool version, threshold, date)."""
-    q = lambda text: json.dumps(text, ensure_ascii=False)  # a valid Turtle string literal
-    activity = f"<id/activity/link-{name}>"
-    linkset = f"<id/linkset/{name}>"
+def linkset_graph(rows: list[dict], name: str, endpoint: str, today: date) -> Graph:
+    """The accepted rows as RDF: the owl:sameAs links, one mig:LinkAssertion per link and the
+    void:Linkset with its provenance (method, tool version, threshold, date)."""
+    linkset, activity = ID[f"linkset/{name}"], ID[f"activity/link-{name}"]
     threshold = min((float(r["score"]) for r in rows), default=0.0)
-    lines = [
-        "@prefix mig:  <https://w3id.org/migkg/def#> .",
-        "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> .",
-        "@prefix owl:  <http://www.w3.org/2002/07/owl#> .",
-        "@prefix xsd:  <http://www.w3.org/2001/XMLSchema#> .",
-        "@prefix dct:  <http://purl.org/dc/terms/> .",
-        "@prefix prov: <http://www.w3.org/ns/prov#> .",
-        "@prefix void: <http://rdfs.org/ns/void#> .",
-        "",
-        f"# Links accepted from a `migkg link` review file on {today.isoformat()}.",
-        "",
-        f"{linkset} a void:Linkset ;",
-        f"    rdfs:label {q('Links to Wikidata accepted from review ' + name)}@en ;",
-        f"    dct:title {q('migkg to Wikidata, reviewed candidates (' + name + ')')}@en ;",
-        "    void:subjectsTarget <id/void/migkg> ;",
-        "    void:objectsTarget <id/void/wikidata> ;",
-        "    void:linkPredicate owl:sameAs ;",
-        f"    void:triples {len({(r['entity'], r['candidate']) for r in rows})} ;",
-        f"    dct:created \"{today.isoformat()}\"^^xsd:date ;",
-        f"    prov:wasGeneratedBy {activity} .",
-        "",
-        f"{activity} a prov:Activity ;",
-        f"    rdfs:label {q('Link discovery and review ' + name)}@en ;",
-        f"    mig:linkMethod {q(TOOL_VERSION + ' (label, class, country and year scoring), reviewed by hand')} ;",
-        f"    mig:scoreThreshold \"{threshold:.3f}\"^^xsd:decimal ;",
-        f"    prov:used <{endpoint}> ;",
-        f"    prov:endedAtTime \"{today.isoformat()}T00:00:00Z\"^^xsd:dateTime .",
-        "",
-    ]
+    graph = Graph()
+    bind_prefixes(graph)
+    graph.bind("owl", OWL)
+    day = Literal(today.isoformat(), datatype=XSD.date)
+    for p, o in ((RDF.type, VOID.Linkset),
+                 (RDFS.label, Literal(f"Links to Wikidata accepted from review {name}", lang="en")),
+                 (DCTERMS.title, Literal(f"migkg to Wikidata, reviewed candidates ({name})", lang="en")),
+                 (VOID.subjectsTarget, DATASET), (VOID.objectsTarget, ID["void/wikidata"]),
+                 (VOID.linkPredicate, OWL.sameAs),
+                 (VOID.triples, Literal(len({(r["entity"], r["candidate"]) for r in rows}))),
+                 (DCTERMS.created, day), (PROV.wasGeneratedBy, activity)):
+        graph.add((linkset, p, o))
+    for p, o in ((RDF.type, PROV.Activity),
+                 (RDFS.label, Literal(f"Link discovery and review {name}", lang="en")),
+                 (MIG.linkMethod, Literal(f"{TOOL_VERSION} (label, class, country and year "
+                                          "scoring), reviewed by hand")),
+                 (MIG.scoreThreshold, Literal(f"{threshold:.3f}", datatype=XSD.decimal)),
+                 (PROV.used, URIRef(endpoint)),
+                 (PROV.endedAtTime, Literal(f"{today.isoformat()}T00:00:00Z", datatype=XSD.dateTime))):
+        graph.add((activity, p, o))
     for i, row in enumerate(rows, 1):
-        subject, obj = _relative(row["entity"], base), f"<{row['candidate']}>"
-        lines.append(f"{subject} owl:sameAs {obj} .")
-        lines += [
-            f"<id/link/{name}/{i}> a mig:LinkAssertion ;",
-            f"    rdfs:label {q(row['entity_label'] + ' = ' + row['candidate_label'])}@en ;",
-            f"    mig:linkSubject {subject} ;",
-            f"    mig:linkObject {obj} ;",
-            f"    mig:score \"{float(row['score']):.3f}\"^^xsd:decimal ;",
-            f"    mig:evidence {q(row['evidence'])} ;",
-            f"    prov:wasDerivedFrom {linkset} .",
-            "",
-        ]
-    return "\n".join(lines)
+        subject, obj = URIRef(row["entity"]), URIRef(row["candidate"])
+        assertion = ID[f"link/{name}/{i}"]
+        graph.add((subject, OWL.sameAs, obj))
+        for p, o in ((RDF.type, MIG.LinkAssertion),
+                     (RDFS.label, Literal(f"{row['entity_label']} = {row['candidate_label']}", lang="en")),
+                     (MIG.linkSubject, subject), (MIG.linkObject, obj),
+                     (MIG.score, Literal(f"{float(row['score']):.3f}", datatype=XSD.decimal)),
+                     (MIG.evidence, Literal(row["evidence"])),
+                     (PROV.wasDerivedFrom, linkset)):
+            graph.add((assertion, p, o))
+    return graph
+
+
+def linkset_turtle(rows: list[dict], name: str, endpoint: str, today: date) -> str:
+    """:func:`linkset_graph` as Turtle, under a comment saying where it came from."""
+    body = linkset_graph(rows, name, endpoint, today).serialize(format="turtle")
+    return f"# Links accepted from a `migkg link` review file on {today.isoformat()}.\n\n{body}"
 
 
 def accept(review: Path, config: dict, *, name: str | None = None, endpoint: str = DEFAULT_ENDPOINT,
@@ -392,7 +383,7 @@ def accept(review: Path, config: dict, *, name: str | None = None, endpoint: str
     if target.exists():
         raise LinkDiscoveryError(f"{target} exists already: choose another --name")
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(linkset_turtle(rows, name, config["BASE_IRI"], endpoint, today), "utf-8")
+    target.write_text(linkset_turtle(rows, name, endpoint, today), "utf-8")
     report = validate_sources(config)
     if not report.conforms:
         target.unlink()

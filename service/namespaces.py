@@ -1,9 +1,26 @@
 """RDF namespaces used by the code. ``ontology/*.ttl`` is the source of truth for their IRIs;
-``tests/test_ontology.py`` checks that the two agree."""
+``tests/test_ontology.py`` checks that the two agree.
+
+Everything migkg names lives under one persistent namespace, :data:`MIGKG`
+(``https://w3id.org/migkg/``, a w3id.org permanent identifier; the redirect rules to register
+are in ``deploy/w3id/.htaccess``): the ontology ``def#``, things ``id/<kind>/<slug>`` and named
+graphs ``graph/<name>``. The data files state these IRIs in full, so an IRI never depends on
+where the service runs; the server maps its own ``/id/...`` and ``/graph/...`` paths to them
+(:mod:`service.iris`).
+"""
 from rdflib import Namespace
 from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, XSD
 
-MIG = Namespace("https://w3id.org/migkg/def#")
+#: The persistent namespace of the project's IRIs.
+MIGKG = "https://w3id.org/migkg/"
+#: Things: ``id/<kind>/<slug>``.
+ID = Namespace(MIGKG + "id/")
+#: Named graphs: ``graph/<name>``.
+GRAPH = Namespace(MIGKG + "graph/")
+#: The dataset as a whole (described in graph_data/links/, by VoID and by DCAT).
+DATASET = ID["void/migkg"]
+
+MIG = Namespace(MIGKG + "def#")
 QB = Namespace("http://purl.org/linked-data/cube#")
 SDMX_DIMENSION = Namespace("http://purl.org/linked-data/sdmx/2009/dimension#")
 SDMX_MEASURE = Namespace("http://purl.org/linked-data/sdmx/2009/measure#")

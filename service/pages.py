@@ -57,9 +57,11 @@ from rdflib import Literal, URIRef
 
 from .charts import Point, Series, line_chart
 from .errors import MigkgError, NotAcceptableError, error_body
-from .iris import DOCUMENT_FORMATS, EXTENSIONS, IriScheme, is_safe_iri
+from .iris import DOCUMENT_FORMATS, EXTENSIONS, IriScheme, is_safe_iri, is_web_iri
 from .negotiation import GRAPH_FORMATS, NotAcceptable, choose_format, parse_accept, prefers_html
+from .namespaces import DATASET, MIGKG
 from .search import LabelIndex
+from .urls import external_url
 
 log = logging.getLogger("migkg.pages")
 
@@ -80,6 +82,7 @@ SDMX_MEASURE = "http://purl.org/linked-data/sdmx/2009/measure#"
 QB = "http://purl.org/linked-data/cube#"
 
 #: The formats an entity's RDF description is offered in (rows of GRAPH_FORMATS).
+ONTOLOGY = MIGKG + "def"
 ENTITY_FORMATS = tuple(f for f in GRAPH_FORMATS if f.key in ("turtle", "ntriples", "jsonld",
                                                              "rdfxml"))
 _EXT_OF_KEY = {key: ext for ext, (key, _) in DOCUMENT_FORMATS.items()}
@@ -357,7 +360,7 @@ def get_store():
 
 
 def get_scheme() -> IriScheme:
-    return IriScheme(current_app.config["BASE_IRI"], request.script_root if request else "")
+    return IriScheme(root=request.script_root if request else "")
 
 
 def get_catalog() -> Catalog:
@@ -372,7 +375,7 @@ def get_catalog() -> Catalog:
         catalog = state.catalog
         if catalog is None or catalog.version != version:
             page = min(10_000, int(current_app.config.get("MAX_RESULT_ROWS", 10_000)))
-            catalog = build_catalog(store, IriScheme(current_app.config["BASE_IRI"]), page)
+            catalog = build_catalog(store, IriScheme(), page)
             state.catalog = catalog
             state.cache.clear()
     return catalog
@@ -591,7 +594,9 @@ def entity_jsonld(iri: str, statements: list[Statement], catalog: Catalog) -> li
 # -- responses ----------------------------------------------------------------------------
 
 def _links(scheme: IriScheme, iri: str, sent: str) -> str:
-    parts = []
+    """``Link``: the persistent IRI as ``rel="canonical"`` (what to cite and link to), then the
+    other representations on this host."""
+    parts = [f'<{iri}>; rel="canonical"'] if scheme.is_local(iri) else []
     for ext in ("html", *EXTENSIONS):
         if ext == sent:
             continue
@@ -667,12 +672,39 @@ def entity_graph(rest: str):
 def _dereference(path: str):
     scheme = get_scheme()
     stem, ext = scheme.split_document(path)
-    iri = IriScheme(current_app.config["BASE_IRI"]).iri_for(stem)
+    iri = IriScheme().iri_for(stem)
     if iri is None:
-        raise UnknownResource(f"/{path} is not an address of this dataset (IRIs look like "
-                              "/id/<kind>/<slug>)", text=path.replace("/", " "),
+        shown = path if len(path) <= 200 else path[:200] + "…"
+        raise UnknownResource(f"/{shown} is not an address of this dataset (IRIs look like "
+                              "/id/<kind>/<slug>)", text=shown.replace("/", " "),
                               html=ext == "html")
     return _respond(iri, stem, ext)
+
+
+@bp.route("/def")
+def ontology_document():
+    """The ontology document ``{MIGKG}def`` (where the w3id.org rule for ``def`` and its terms
+    ``def#...`` sends): its page for browsers (303), the whole ontology graph as RDF otherwise,
+    negotiated like an entity (``?format=ttl`` and the other extensions choose one)."""
+    from flask import redirect
+
+    ext = request.args.get("format") or None
+    if ext is not None and ext not in DOCUMENT_FORMATS:
+        abort(400, description=f"format must be one of {', '.join(DOCUMENT_FORMATS)}")
+    accept = request.headers.get("Accept")
+    if ext == "html" or (ext is None and prefers_html(accept)):
+        response = redirect(get_scheme().page_url(ONTOLOGY), 303)
+        response.vary.add("Accept")
+        return response
+    try:
+        row = choose_format(ENTITY_FORMATS, accept, DOCUMENT_FORMATS[ext][0] if ext else None)
+    except NotAcceptable as exc:
+        raise NotAcceptableError(str(exc), supported=exc.supported + ["text/html"]) from None
+    result = get_store().query(load_query("ontology"), format=row.key)
+    response = Response(result.body, 200, content_type=result.content_type)
+    response.headers["Link"] = f'<{ONTOLOGY}>; rel="canonical"'
+    response.vary.add("Accept")
+    return response
 
 
 @bp.route("/resource")
@@ -682,10 +714,9 @@ def resource():
     ext = request.args.get("format") or None
     if ext is not None and ext not in DOCUMENT_FORMATS:
         abort(400, description=f"format must be one of {', '.join(DOCUMENT_FORMATS)}")
-    if not is_safe_iri(iri):
-        abort(400, description="iri must be an absolute IRI")
-    scheme = IriScheme(current_app.config["BASE_IRI"])
-    path = scheme.local_path(iri)
+    if not is_web_iri(iri):
+        abort(400, description="iri must be an absolute http: or https: IRI")
+    path = IriScheme().local_path(iri)
     if path is not None:
         from flask import redirect
         return redirect(get_scheme().page_url(iri) if ext is None
@@ -1541,7 +1572,7 @@ def dcat_graph(downloads: list[Download], stamp: dict, catalog: Catalog):
     graph.bind("dcat", DCAT)
     graph.bind("dct", DCTERMS)
     graph.bind("spdx", spdx)
-    dataset = URIRef(url_for("pages.downloads", _external=True) + "#dataset")
+    dataset = DATASET
     graph.add((dataset, RDF.type, DCAT.Dataset))
     graph.add((dataset, DCTERMS.title, Literal("migkg: migration profiles knowledge graph",
                                                lang="en")))
@@ -1550,14 +1581,14 @@ def dcat_graph(downloads: list[Download], stamp: dict, catalog: Catalog):
         "linked data, with the source and provenance of every figure.", lang="en")))
     graph.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     graph.add((dataset, DCTERMS.identifier, Literal(str(stamp.get("version")))))
-    graph.add((dataset, DCAT.landingPage, URIRef(url_for("pages.home", _external=True))))
+    graph.add((dataset, DCAT.landingPage, URIRef(external_url("pages.home"))))
     issued = sorted(row["issued"].value for row in select(get_store(), load_query("issued")))
     if issued:
         graph.add((dataset, DCTERMS.issued, Literal(issued[0], datatype=XSDNS.date)))
     if stamp.get("built"):
         graph.add((dataset, DCTERMS.modified, Literal(stamp["built"], datatype=XSDNS.dateTime)))
     for item in downloads:
-        distribution = URIRef(url_for("pages.download_file", name=item.name, _external=True))
+        distribution = URIRef(external_url("pages.download_file", name=item.name))
         graph.add((dataset, DCAT.distribution, distribution))
         graph.add((distribution, RDF.type, DCAT.Distribution))
         graph.add((distribution, DCTERMS.title, Literal(item.title, lang="en")))

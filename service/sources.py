@@ -1,34 +1,50 @@
-"""Finding and parsing the source files of the dataset.
+"""Finding and reading the files to build or validate.
 
-The layout is the contract: ``ontology/*.ttl`` is the named graph ``{base}graph/ontology``;
-each folder ``graph_data/<name>/`` is the named graph ``{base}graph/<name>``, made of every
-``*.ttl`` file in it. Files use relative IRIs resolved against the configured base IRI, so
-the same data dereferences on whatever host serves it.
+The layout is the contract: ``ontology/*.ttl`` is the named graph ``{MIGKG}graph/ontology``;
+each folder ``graph_data/<name>/`` is the named graph ``{MIGKG}graph/<name>``, made of every
+``*.ttl`` file in it. The files state every IRI in full (persistent, under
+:data:`service.namespaces.MIGKG`), so any RDF tool reads them as the build does.
+
+The project's files are published with their implied standard types made explicit
+(:mod:`service.entailment`). Any other file given to ``migkg validate`` (a downloaded dump, a
+contributor's file) is read as it is, in any syntax :mod:`service.rdf_files` knows, with its own
+named graphs. A file that carries the ontology document ``{MIGKG}def`` is a whole dataset and is
+validated on its own (so a copy re-hosted under another namespace validates the same way);
+anything else is a part, validated with this checkout's graphs that it does not replace.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import Dataset, Graph, URIRef
+from rdflib.namespace import OWL, RDF, RDFS
 
+from .entailment import materialise_types
+from .namespaces import GRAPH, MIGKG
+from .rdf_files import DEFAULT_GRAPH, SourceError, is_rdf_file, read
 
-class SourceError(Exception):
-    """A source file is missing or cannot be parsed; the message names file and line."""
+__all__ = ["LoadedSources", "SourceError", "SourceFile", "discover", "load"]
+
+ONTOLOGY_IRI = URIRef(MIGKG + "def")
 
 
 @dataclass(frozen=True)
 class SourceFile:
     path: Path
-    graph: str  # graph name (the folder), e.g. "mpl-2015"
+    #: the named graph of a project file (its folder, or "ontology"); None for any other file,
+    #: whose triples keep the graphs the file itself gives them
+    graph: str | None
+    #: the syntax, when it is not to be taken from the extension
+    format: str | None = None
 
-    def graph_iri(self, base_iri: str) -> URIRef:
-        return URIRef(f"{base_iri}graph/{self.graph}")
+    @property
+    def graph_iri(self) -> URIRef | None:
+        return GRAPH[self.graph] if self.graph else None
 
 
 def discover(config: dict) -> list[SourceFile]:
-    """Every source file of the dataset, in a stable order."""
+    """Every project file of the dataset, in a stable order."""
     files = [SourceFile(p, "ontology") for p in sorted(Path(config["ONTOLOGY_DIR"]).glob("*.ttl"))]
     data_dir = Path(config["GRAPH_DATA_DIR"])
     for folder in sorted(p for p in data_dir.iterdir() if p.is_dir()):
@@ -38,43 +54,17 @@ def discover(config: dict) -> list[SourceFile]:
     return files
 
 
-def graph_name_for(path: Path, config: dict) -> str:
-    """The named graph a file belongs to: its folder under graph_data/, else its stem."""
+def project_graph_of(path: Path, config: dict) -> str | None:
+    """The named graph a project file belongs to (``ontology`` or its graph_data/ folder);
+    None for a file outside those folders."""
     path = path.resolve()
+    if path.suffix != ".ttl":
+        return None
     if path.parent == Path(config["ONTOLOGY_DIR"]).resolve():
         return "ontology"
-    data_dir = Path(config["GRAPH_DATA_DIR"]).resolve()
-    if path.parent.parent == data_dir:
+    if path.parent.parent == Path(config["GRAPH_DATA_DIR"]).resolve():
         return path.parent.name
-    return path.stem.split(".")[0]
-
-
-_LINE_RE = re.compile(r"line (\d+)")
-
-
-def _line_of(exc: Exception) -> str:
-    lines = getattr(exc, "lines", None)
-    if isinstance(lines, int):
-        return str(lines + 1)
-    match = _LINE_RE.search(str(exc))
-    return match.group(1) if match else "?"
-
-
-def _reason(exc: Exception) -> str:
-    why = getattr(exc, "_why", None) or str(exc).strip().splitlines()[-1]
-    return " ".join(str(why).split())[:200]
-
-
-def parse_file(source: SourceFile, base_iri: str) -> Graph:
-    """Parse one Turtle file; syntax errors become a one-line SourceError."""
-    if not source.path.is_file():
-        raise SourceError(f"{source.path}: no such file")
-    graph = Graph()
-    try:
-        graph.parse(source.path, format="turtle", publicID=base_iri)
-    except Exception as exc:  # rdflib raises several unrelated types for bad syntax
-        raise SourceError(f"{source.path}:{_line_of(exc)}: {_reason(exc)}") from None
-    return graph
+    return None
 
 
 @dataclass
@@ -85,39 +75,71 @@ class LoadedSources:
     origin: dict
 
     def union(self) -> Graph:
-        """All named graphs in one graph (what validation and the IC checks see)."""
+        """All graphs in one graph (what validation and the IC checks see)."""
         union = Graph()
         for ctx in self.dataset.graphs():
             union += ctx
         return union
 
 
-def load(config: dict, paths: list[Path] | None = None) -> LoadedSources:
-    """Parse the sources into an rdflib Dataset, one named graph per folder.
+def _expand(paths: list[Path], fmt: str | None, config: dict) -> list[SourceFile]:
+    files = []
+    for path in paths:
+        if not path.exists():
+            raise SourceError(f"{path}: no such file")
+        targets = sorted(p for p in path.rglob("*") if p.is_file() and is_rdf_file(p)) \
+            if path.is_dir() else [path]
+        for target in targets:
+            files.append(SourceFile(target, None if fmt else project_graph_of(target, config),
+                                    fmt))
+    return files
 
-    With ``paths``, those files are validated with the ontology and the reference graph
-    (whose classes and code lists every other graph relies on) instead of all of graph_data/.
-    """
-    base = config["BASE_IRI"]
+
+def _is_complete(dataset: Dataset) -> bool:
+    """True when a file carries the ontology document itself: a whole dataset (a dump), to be
+    validated on its own, whatever namespace its instances use."""
+    return any(True for _ in dataset.quads((ONTOLOGY_IRI, RDF.type, OWL.Ontology, None)))
+
+
+def load(config: dict, paths: list[Path] | None = None, fmt: str | None = None) -> LoadedSources:
+    """Read the project's files (or ``paths``, in syntax ``fmt`` or by extension) into an rdflib
+    Dataset: one named graph per project folder, other files with their own graphs."""
+    project = discover(config)
     if paths:
-        files = [f for f in discover(config) if f.graph in ("ontology", "reference")]
-        known = {f.path.resolve() for f in files}
-        for path in paths:
-            if not path.exists():
-                raise SourceError(f"{path}: no such file")
-            targets = sorted(path.glob("*/*.ttl")) + sorted(path.glob("*.ttl")) if path.is_dir() else [path]
-            for target in targets:
-                if target.resolve() not in known:
-                    files.append(SourceFile(target, graph_name_for(target, config)))
-                    known.add(target.resolve())
+        chosen = _expand(paths, fmt, config)
+        parsed = {source: read(source.path, source.format, absolute=source.graph is not None)
+                  for source in chosen}
+        if any(_is_complete(d) for d in parsed.values()):
+            support = []
+        else:   # a part of the dataset: checked with the rest of this checkout's graphs
+            named = {ctx.identifier for d in parsed.values() for ctx in d.graphs() if len(ctx)}
+            support = [f for f in project if f.graph_iri not in named]
+        chosen_paths = {f.path.resolve() for f in chosen}
+        files = [f for f in support if f.path.resolve() not in chosen_paths] + chosen
     else:
-        files = discover(config)
+        files, parsed = project, {}
     dataset = Dataset()
     origin: dict = {}
+    project_graphs = set()
     for source in files:
-        graph = parse_file(source, base)
-        context = dataset.graph(source.graph_iri(base))
-        context += graph
-        for subject in graph.subjects(unique=True):
-            origin.setdefault(subject, source.path)
+        parsed_file = parsed.get(source) or read(source.path, source.format,
+                                                   absolute=source.graph is not None)
+        for ctx in parsed_file.graphs():
+            if not len(ctx):
+                continue
+            if source.graph is not None:
+                target = dataset.graph(source.graph_iri)
+                project_graphs.add(source.graph_iri)
+            elif ctx.identifier == DEFAULT_GRAPH:
+                target = dataset.default_graph
+            else:
+                target = dataset.graph(ctx.identifier)
+            target += ctx
+            for subject in ctx.subjects(unique=True):
+                origin.setdefault(subject, source.path)
+    if project_graphs:
+        ontology = Graph()
+        for s, o in ((s, o) for ctx in dataset.graphs() for s, o in ctx.subject_objects(RDFS.subClassOf)):
+            ontology.add((s, RDFS.subClassOf, o))
+        materialise_types(dataset, ontology, project_graphs)
     return LoadedSources(dataset, files, origin)

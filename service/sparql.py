@@ -39,7 +39,9 @@ from .errors import (NotAcceptableError, ProtocolError, QueryTooLarge, ServiceRe
                      UnsupportedMediaType, UpdateRefused)
 from .negotiation import (GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, choose_format,
                           prefers_html)
+from .namespaces import DATASET, MIGKG
 from .store.querytext import analyse
+from .urls import external_url
 
 bp = Blueprint("sparql", __name__)
 
@@ -293,7 +295,7 @@ def editor():
     yasgui = current_app.extensions["kg_yasgui"]
     response = Response(render_template(
         "sparql.html", examples=examples, selected=selected, yasgui=yasgui,
-        endpoint=url_for("sparql.query", _external=True)), 200,
+        endpoint=external_url("sparql.query")), 200,
         content_type="text/html; charset=utf-8")
     response.headers["Vary"] = "Accept"
     return response
@@ -303,7 +305,7 @@ def editor():
 def examples():
     """The example-query catalogue."""
     return render_template("examples.html", examples=current_app.extensions["kg_examples"],
-                           endpoint=url_for("sparql.query", _external=True))
+                           endpoint=external_url("sparql.query"))
 
 
 # -- descriptions: Service Description, VoID ---------------------------------------------
@@ -373,7 +375,7 @@ def service_description_graph():
         graph = Graph()
         for prefix, namespace in ns.items():
             graph.bind(prefix, namespace)
-        endpoint = URIRef(url_for("sparql.query", _external=True))
+        endpoint = URIRef(external_url("sparql.query"))
         service = endpoint
         graph.add((service, RDF.type, sd.Service))
         graph.add((service, sd.endpoint, endpoint))
@@ -391,7 +393,7 @@ def service_description_graph():
             f"{current_app.config['QUERY_TIMEOUT']:g} s, query size "
             f"{current_app.config['MAX_QUERY_BYTES']} bytes, "
             f"{current_app.config['MAX_RESULT_ROWS']} result rows.", lang="en")))
-        graph.add((service, RDFS.seeAlso, URIRef(url_for("sparql.void", _external=True))))
+        graph.add((service, RDFS.seeAlso, URIRef(external_url("sparql.void"))))
         dataset = BNode("defaultDataset")
         graph.add((service, sd.defaultDataset, dataset))
         graph.add((dataset, RDF.type, sd.Dataset))
@@ -416,7 +418,7 @@ def service_description_graph():
 def void_graph():
     """The VoID description of the dataset (an rdflib Graph)."""
     def build(meta):
-        from rdflib import Graph, Literal, URIRef
+        from rdflib import BNode, Graph, Literal, URIRef
         from rdflib.namespace import RDF, XSD
 
         ns = _namespaces()
@@ -424,18 +426,17 @@ def void_graph():
         graph = Graph()
         graph.bind("void", void)
         graph.bind("dct", dct)
-        base = current_app.config["BASE_IRI"]
-        dataset = URIRef(url_for("sparql.void", _external=True) + "#dataset")
+        dataset = DATASET
         integer = XSD.integer
         graph.add((dataset, RDF.type, void.Dataset))
         graph.add((dataset, dct.title, Literal("migkg: migration profiles knowledge graph",
                                                lang="en")))
         graph.add((dataset, dct.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
-        graph.add((dataset, void.sparqlEndpoint, URIRef(url_for("sparql.query", _external=True))))
-        graph.add((dataset, void.uriSpace, Literal(base)))
+        graph.add((dataset, void.sparqlEndpoint, URIRef(external_url("sparql.query"))))
+        graph.add((dataset, void.uriSpace, Literal(MIGKG)))
         for name in ("dataset.nq", "dataset.trig"):
             graph.add((dataset, void.dataDump,
-                       URIRef(url_for("sparql.download", name=name, _external=True))))
+                       URIRef(external_url("sparql.download", name=name))))
         if meta:
             graph.add((dataset, void.triples, Literal(int(meta["triples"]), datatype=integer)))
             graph.add((dataset, void.entities, Literal(int(meta["entities"]), datatype=integer)))
@@ -457,7 +458,7 @@ def void_graph():
                 graph.add((subset, void.triples, Literal(int(item["triples"]), datatype=integer)))
             _add_linksets(graph, dataset, void)
             for item in meta["classes"]:
-                partition = URIRef(f"{dataset}-class-{hashlib.sha1(item['iri'].encode()).hexdigest()[:10]}")
+                partition = BNode(f"class-{hashlib.sha1(item['iri'].encode()).hexdigest()[:10]}")
                 graph.add((dataset, void.classPartition, partition))
                 graph.add((partition, void["class"], URIRef(item["iri"])))
                 graph.add((partition, void.entities, Literal(int(item["entities"]), datatype=integer)))
@@ -481,7 +482,7 @@ def _add_linksets(graph, dataset, void) -> None:
     for linkset in linksets.subjects(RDF.type, void.Linkset):
         graph.add((dataset, void.subset, linkset))
         graph.add((linkset, void.dataDump,
-                   URIRef(url_for("pages.download_file", name="links.nt.gz", _external=True))))
+                   URIRef(external_url("pages.download_file", name="links.nt.gz"))))
 
 
 @bp.route("/.well-known/void")

@@ -15,6 +15,7 @@ from rdflib.namespace import RDF, RDFS, SKOS
 
 from . import datacube
 from .namespaces import MIG, SH
+from .rdf_files import DEFAULT_GRAPH
 from .sources import LoadedSources, SourceError, load
 
 
@@ -121,7 +122,8 @@ def _graph_description_findings(sources: LoadedSources, union: Graph) -> list[Fi
     return [Finding("Violation", str(ctx.identifier), "", "",
                     "This named graph has no description (a mig:SourceGraph in graph_data/reference/graphs.ttl).", "")
             for ctx in sources.dataset.graphs()
-            if isinstance(ctx.identifier, URIRef) and len(ctx) and ctx.identifier not in described]
+            if isinstance(ctx.identifier, URIRef) and ctx.identifier != DEFAULT_GRAPH and len(ctx)
+            and ctx.identifier not in described]
 
 
 def validate_loaded(config: dict, sources: LoadedSources, only: list[str] | None = None) -> ValidationReport:
@@ -138,6 +140,8 @@ def validate_loaded(config: dict, sources: LoadedSources, only: list[str] | None
     return report
 
 
-def validate_sources(config: dict, paths: list[Path] | None = None) -> ValidationReport:
-    """Load graph_data/ (or the given files with the ontology and reference graph) and validate."""
-    return validate_loaded(config, load(config, paths))
+def validate_sources(config: dict, paths: list[Path] | None = None,
+                     fmt: str | None = None) -> ValidationReport:
+    """Load graph_data/ (or the given files, in syntax ``fmt`` or by extension, with the
+    ontology and reference graph unless they carry their own) and validate."""
+    return validate_loaded(config, load(config, paths, fmt))

@@ -9,16 +9,17 @@ from rdflib import Dataset, URIRef
 
 from service.config import load_config
 from service.sources import LoadedSources, load
+from service.namespaces import MIGKG
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
 MPL_TEXT = SEEDS / "000_0338c7585608927b.txt"
 WEB_TEXT = SEEDS / "004_f40a5742e82f877e.txt"
-BASE = "http://127.0.0.1:8080/"
+BASE = MIGKG  # the persistent namespace: the same wherever the service runs
 
 
 def config(**overrides) -> dict:
-    return load_config({"BASE_IRI": BASE, **overrides}, environ={})
+    return load_config({**overrides}, environ={})
 
 
 @functools.lru_cache(maxsize=1)

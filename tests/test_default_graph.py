@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 JSON = {"Accept": "application/sparql-results+json"}
-TITLE = ("SELECT ?t WHERE { <http://127.0.0.1:8080/id/law/on-refugees/en> "
+TITLE = ("SELECT ?t WHERE { <https://w3id.org/migkg/id/law/on-refugees/en> "
          "<http://data.europa.eu/eli/ontology#title> ?t }")
 
 
@@ -25,10 +25,10 @@ def test_a_triple_in_two_graphs_is_one_triple_of_the_default_graph(client):
 
 
 def test_graph_keeps_the_provenance(client):
-    query = ("SELECT ?g WHERE { GRAPH ?g { <http://127.0.0.1:8080/id/law/on-refugees/en> "
+    query = ("SELECT ?g WHERE { GRAPH ?g { <https://w3id.org/migkg/id/law/on-refugees/en> "
              "<http://data.europa.eu/eli/ontology#title> ?t } } ORDER BY ?g")
     graphs = [b["g"]["value"] for b in _bindings(client.get("/sparql", query_string={"query": query}, headers=JSON))]
-    assert graphs == ["http://127.0.0.1:8080/graph/mpl-2015", "http://127.0.0.1:8080/graph/profile-2024"]
+    assert graphs == ["https://w3id.org/migkg/graph/mpl-2015", "https://w3id.org/migkg/graph/profile-2024"]
 
 
 def test_counts_over_the_default_graph_are_distinct(client):

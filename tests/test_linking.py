@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import OWL
+from rdflib.namespace import OWL, PROV, XSD
 
 from kgsupport import BASE, ROOT, config, real_sources
 from sparql_endpoint import Endpoint
 from service import linking
+from service.namespaces import MIG, VOID
 from service.validation import validate_sources
 
 # Items shaped like Wikidata's: labels and aliases, P31 class, P17 country, P571 inception.
@@ -213,11 +214,16 @@ def test_accept_writes_a_validated_linkset(project_copy, tmp_path):
     path, report = linking.accept(_review_with(tmp_path, rows), project_copy, name="wikidata-test",
                                   today=date(2026, 11, 22))
     assert report.conforms, report.text()
-    graph = Graph().parse(path, publicID=BASE)
+    graph = Graph().parse(path)      # no base: the file states its IRIs in full
     assert (URIRef(BASE + "id/law/on-refugees"), OWL.sameAs, URIRef("http://www.wikidata.org/entity/Q900003")) in graph
     assert (URIRef(BASE + "id/authority/ministry-of-internal-affairs"), OWL.sameAs, None) not in graph
-    text = path.read_text()
-    assert "void:triples 1" in text and "mig:scoreThreshold \"0.950\"" in text and TOOL in text
+    linkset = URIRef(BASE + "id/linkset/wikidata-test")
+    activity = graph.value(linkset, PROV.wasGeneratedBy)
+    assert graph.value(linkset, VOID.triples) == Literal(1)
+    assert graph.value(linkset, VOID.subjectsTarget) == URIRef(BASE + "id/void/migkg")
+    assert graph.value(activity, MIG.scoreThreshold) == Literal("0.950", datatype=XSD.decimal)
+    assert TOOL in str(graph.value(activity, MIG.linkMethod))
+    assert path.read_text().startswith("# Links accepted from a `migkg link` review file on 2026-11-22.")
 
 
 TOOL = linking.TOOL_VERSION

@@ -32,7 +32,7 @@ def test_links_download_is_the_links_graph_as_ntriples(client):
     graph = Graph().parse(data=gzip.decompress(response.get_data()).decode("utf-8"), format="nt")
     same = list(graph.subject_objects(OWL.sameAs))
     assert len(same) == 31  # 20 to Wikidata, 11 to GeoNames
-    assert (URIRef("http://127.0.0.1:8080/id/area/kz"), OWL.sameAs,
+    assert (URIRef("https://w3id.org/migkg/id/area/kz"), OWL.sameAs,
             URIRef("http://www.wikidata.org/entity/Q232")) in graph
     assert len(list(graph.subject_objects(SKOS.closeMatch))) == 7
     # nothing from the other graphs
@@ -48,7 +48,8 @@ def test_void_lists_the_linksets_with_provenance(client):
     graph = Graph().parse(data=response.get_data(as_text=True), format="turtle")
     linksets = set(graph.subjects(RDF.type, VOID.Linkset))
     assert {str(l).rsplit("/", 1)[1] for l in linksets} == {"wikidata", "geonames", "world-bank-wdi"}
-    dataset = next(graph.subjects(VOID.sparqlEndpoint, None))
+    dataset = URIRef("https://w3id.org/migkg/id/void/migkg")  # persistent, as in the links graph
+    assert str(graph.value(dataset, VOID.sparqlEndpoint)) == "http://localhost/sparql"
     for linkset in linksets:
         assert (dataset, VOID.subset, linkset) in graph
         assert graph.value(linkset, VOID.linkPredicate) is not None

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 from bs4 import BeautifulSoup
+from service.namespaces import MIGKG
 
-BASE = "http://127.0.0.1:8080/"
+BASE = MIGKG  # the persistent namespace: the same wherever the service runs
 PAYLOAD = '</script><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
 QUOTES = 'He said "hello" & \'bye\' <b>bold</b>'
 HOSTILE_PATHS = ["/id/authority/hostile", "/id/indicator/hostile", "/id/observation/hostile-1",

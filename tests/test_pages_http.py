@@ -42,9 +42,10 @@ def client(app):
 
 @pytest.fixture(scope="module")
 def subjects() -> list[str]:
-    """Every IRI under the base that is the subject of a triple."""
+    """Every IRI of a thing or a named graph (``{MIGKG}id/...``, ``{MIGKG}graph/...``) that is
+    the subject of a triple (the ontology's ``def#`` terms have /resource pages instead)."""
     rows = select(f'SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && '
-                  f'STRSTARTS(STR(?s), "{BASE}")) }}')
+                  f'(STRSTARTS(STR(?s), "{BASE}id/") || STRSTARTS(STR(?s), "{BASE}graph/"))) }}')
     return sorted(row["s"] for row in rows)
 
 

@@ -11,8 +11,9 @@ from service.charts import Point, Series, compact_number, line_chart, nice_ticks
 from service.iris import IriScheme, is_safe_iri, kind_of
 from service.pages import bind, format_number, load_query
 from service.search import LabelIndex, normalise
+from service.namespaces import MIGKG
 
-BASE = "http://127.0.0.1:8080/"
+BASE = MIGKG  # the persistent namespace: the same wherever the service runs
 SCHEME = IriScheme(BASE)
 
 

@@ -18,11 +18,12 @@ from rdflib.namespace import RDF, SKOS
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+from service.namespaces import MIGKG
 
 pytestmark = pytest.mark.server
 
 FIXTURE_DATASET = Path(__file__).resolve().parent / "fixtures" / "dataset"
-BASE = "http://127.0.0.1:8080/"
+BASE = MIGKG  # the persistent namespace: the same wherever the service runs
 KZ = URIRef(BASE + "id/country/KZ")
 SELECT_OBS = """PREFIX qb: <http://purl.org/linked-data/cube#>
 PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>

@@ -92,6 +92,10 @@ CASES = [
         (ASSERTION, MIG.linkSubject, MINISTRY), (ASSERTION, MIG.linkObject, URIRef("http://www.wikidata.org/entity/Q1")),
         (ASSERTION, PROV.wasDerivedFrom, LINKSET)], "Violation", "one score between 0 and 1"),
     ("SuspectedErrorShape", OBS, [], [(OBS, MIG.suspectedError, Literal("test note"))], "Warning", "Suspected error in the source, kept as published: test note"),
+    ("ExplicitStandardTypes", INDICATOR, [(INDICATOR, RDF.type, SKOS.Concept)], [], "Violation", "but not http://www.w3.org/2004/02/skos/core#Concept"),
+    ("ExplicitStandardTypes", MINISTRY, [(MINISTRY, RDF.type, ORG.Organization)], [], "Violation", "but not http://www.w3.org/ns/org#Organization"),
+    ("ExplicitStandardTypes", LAW, [(LAW, RDF.type, ELI.LegalResource)], [], "Violation", "but not http://data.europa.eu/eli/ontology#LegalResource"),
+    ("ExplicitStandardTypes", PERIOD, [(PERIOD, RDF.type, TIME.Interval)], [], "Violation", "but not http://www.w3.org/2006/time#Interval"),
 ]
 
 

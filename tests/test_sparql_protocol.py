@@ -15,8 +15,9 @@ import pytest
 from bs4 import BeautifulSoup
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, SKOS
+from service.namespaces import MIGKG
 
-BASE = "http://127.0.0.1:8080/"
+BASE = MIGKG  # the persistent namespace: the same wherever the service runs
 KZ = URIRef(BASE + "id/country/KZ")
 QB = Namespace("http://purl.org/linked-data/cube#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")

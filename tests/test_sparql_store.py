@@ -11,11 +11,12 @@ from rdflib import Graph, Literal, URIRef
 
 from service.errors import MalformedQuery, QueryTimeout, StoreUnavailable
 from service.store import DatasetLoadError, EmbeddedStore, Store, load_dataset, open_store
+from service.namespaces import MIGKG
 
 sys_path_fixtures = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_DATASET = sys_path_fixtures / "dataset"
 
-BASE = "http://127.0.0.1:8080/"
+BASE = MIGKG  # the persistent namespace: the same wherever the service runs
 KZ = BASE + "id/country/KZ"
 RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
            "?m ?n1 ?o . ?p ?q ?r }")
@@ -23,7 +24,7 @@ RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j 
 
 def _config(tmp_path, **extra):
     config = {"DATASET_DIR": str(FIXTURE_DATASET), "STORE_DIR": str(tmp_path / "store"),
-              "BASE_IRI": BASE, "QUERY_TIMEOUT": 20.0, "MAX_RESULT_ROWS": 10_000,
+              "QUERY_TIMEOUT": 20.0, "MAX_RESULT_ROWS": 10_000,
               "QUERY_PROCESSES": 1}
     config.update(extra)
     return config
@@ -173,7 +174,7 @@ def test_no_dataset_means_store_unavailable(tmp_path):
 
 TRIG_V2 = """
 @prefix ex: <http://example.org/> .
-<http://127.0.0.1:8080/graph/reference> { ex:a ex:version 2 . ex:b ex:version 2 . }
+<https://w3id.org/migkg/graph/reference> { ex:a ex:version 2 . ex:b ex:version 2 . }
 """
 
 

@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
+from ..namespaces import MIGKG
 from ..errors import (MalformedQuery, NotAcceptableError, ProtocolError, QueryFailed,
                       StoreUnavailable)
 from .pool import QueryPool
@@ -293,7 +294,7 @@ class EmbeddedStore:
         self._meta_target: str | None = None
         self._meta: dict[str, Any] | None = None
         self.pool = QueryPool(int(config.get("QUERY_PROCESSES", 1)),
-                              (str(self._link), str(config["BASE_IRI"]), self.max_rows,
+                              (str(self._link), MIGKG, self.max_rows,
                                int(config.get("MEMORY_COPY_MAX_TRIPLES", 0))))
 
     # -- loading -----------------------------------------------------------------------
