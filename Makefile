@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve build validate test clean editor-assets browser-deps
+.PHONY: install serve build validate test clean editor-assets test-deps
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,13 +29,18 @@ $(NPM_STAMP): package.json package-lock.json
 
 editor-assets: $(NPM_STAMP)
 
-# Debian's chromium for the browser tests (Playwright drives it; no browser download).
-browser-deps:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  echo "installing Debian's chromium for the browser tests"; \
+# Debian packages the tests run for real: chromium for the browser tests (Playwright drives it;
+# no browser download) and apache2 for the w3id.org redirect rules (deploy/w3id/.htaccess).
+test-deps:
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	[ -x /usr/sbin/apache2 ] || missing="$$missing apache2"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian's$$missing for the tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
 
 install: $(STAMP) editor-assets
 
@@ -48,7 +53,7 @@ validate: install
 serve: build
 	$(BIN)/migkg serve
 
-test: install browser-deps
+test: install test-deps
 	$(BIN)/python -m pytest
 
 clean:

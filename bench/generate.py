@@ -1,7 +1,7 @@
 """Deterministic generator of a realistic 50-country migration graph for the benchmark.
 
 The graph uses the model of the real data (ontology/, graph_data/): RDF Data Cube observations
-with every dimension of ``<id/structure/migration-figures>``, provenance
+with every dimension of ``<https://w3id.org/migkg/id/structure/migration-figures>``, provenance
 (``prov:wasDerivedFrom`` a publication, ``prov:hadPrimarySource`` a ``dcat:Dataset`` with a
 ``dct:publisher``), one ``qb:DataSet`` per country and source, dated function assignments of
 authorities, and laws with ELI status and amendments. It starts from the real built dataset

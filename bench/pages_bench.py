@@ -82,7 +82,7 @@ def sample_paths(app, size: int) -> dict[str, list[str]]:
 
     with app.test_request_context("/"):
         catalog = get_catalog()
-    scheme = IriScheme(app.config["BASE_IRI"])
+    scheme = IriScheme()
     by_kind = catalog.by_kind
 
     def pick(iris):

@@ -39,7 +39,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 CORES = os.cpu_count() or 2
-BASE = "http://127.0.0.1:8080/"
+BASE = "https://w3id.org/migkg/"   # the data namespace: query base, as the endpoint uses
 RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
            "?m ?n1 ?o }")
 

@@ -14,8 +14,8 @@ graph (``ontology/``, with the standard terms it restates in ``imported-terms.tt
   graph is closed under the rule on its own.
 
 The ``msh:ExplicitStandardTypes`` shape (``shapes/types.shapes.ttl``) checks the result in
-anything validated, including a downloaded dump. On the Kazakhstan data the rule adds
-about 1,900 triples to 14,500.
+anything validated, including a downloaded dump. On the Kazakhstan data the rule adds 718
+triples to the 14,453 of the files (measured with ``migkg validate --quiet`` before and after).
 """
 from __future__ import annotations
 

@@ -659,13 +659,13 @@ def _not_found(iri: str, path: str, *, html: bool = False):
 
 @bp.route("/id/<path:rest>")
 def entity_id(rest: str):
-    """An entity IRI ``{base}id/...``, or one of its document URLs (``.ttl``, ...)."""
+    """An entity IRI ``{MIGKG}id/...`` (served at ``/id/...`` on any host), or one of its document URLs (``.ttl``, ...)."""
     return _dereference("id/" + rest)
 
 
 @bp.route("/graph/<path:rest>")
 def entity_graph(rest: str):
-    """A named graph's IRI ``{base}graph/...`` (its description), or a document URL."""
+    """A named graph's IRI ``{MIGKG}graph/...`` (its description), or a document URL."""
     return _dereference("graph/" + rest)
 
 

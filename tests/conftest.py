@@ -5,6 +5,7 @@ gunicorn server. Nothing is built at import time and ``os.environ`` is never cha
 * ``make_app(**config)`` → a Flask app over the tiny fixture dataset (``tests/fixtures/dataset``)
   unless ``DATASET_DIR`` is given; its store lives in a fresh temporary directory.
 * ``app`` / ``client`` → the default app and its test client.
+* ``built_app`` / ``built_client`` → an app over the real built dataset (one per module).
 * ``free_port()`` → an unused TCP port on 127.0.0.1.
 * ``start_server(**config)`` → a ``Server`` (``.url``, ``.process``) running ``migkg serve``
   under gunicorn on a free loopback port; stopped at teardown.
@@ -92,6 +93,18 @@ def make_module_app(tmp_path_factory):
     factory.close()
 
 
+@pytest.fixture(scope="module")
+def built_app(make_module_app, built_dataset, tmp_path_factory):
+    """An app over the real built dataset with a downloads folder of its own, one per module."""
+    return make_module_app(DATASET_DIR=str(built_dataset),
+                           DOWNLOADS_DIR=str(tmp_path_factory.mktemp("downloads")))
+
+
+@pytest.fixture(scope="module")
+def built_client(built_app):
+    return built_app.test_client()
+
+
 @pytest.fixture
 def app(make_app):
     return make_app()
@@ -108,7 +121,7 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def free_port():
     return _free_port
 

@@ -9,16 +9,14 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import pytest
 from bs4 import BeautifulSoup
 
-from kgsupport import BASE, built_dataset_dir, select
+from kgsupport import BASE, select
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 
 
 @pytest.fixture(scope="module")
-def client(make_module_app, tmp_path_factory):
-    app = make_module_app(DATASET_DIR=str(built_dataset_dir()),
-                          DOWNLOADS_DIR=str(tmp_path_factory.mktemp("downloads")))
-    return app.test_client()
+def client(built_client):
+    return built_client
 
 
 def _internal(href: str, current: str) -> str | None:

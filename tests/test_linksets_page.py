@@ -9,10 +9,8 @@ from rdflib.namespace import OWL, SKOS
 
 
 @pytest.fixture(scope="module")
-def client(make_module_app, built_dataset, tmp_path_factory):
-    app = make_module_app(DATASET_DIR=str(built_dataset),
-                          DOWNLOADS_DIR=str(tmp_path_factory.mktemp("downloads")))
-    return app.test_client()
+def client(built_client):
+    return built_client
 
 
 def test_linksets_page_lists_counts_and_provenance(client):

@@ -23,14 +23,8 @@ KZ = ID["area/kz"]
 
 
 @pytest.fixture(scope="module")
-def app(make_module_app, tmp_path_factory):
-    return make_module_app(DATASET_DIR=str(built_dataset_dir()),
-                           DOWNLOADS_DIR=str(tmp_path_factory.mktemp("downloads")))
-
-
-@pytest.fixture(scope="module")
-def client(app):
-    return app.test_client()
+def client(built_client):
+    return built_client
 
 
 def turtle(response) -> Graph:
