@@ -49,7 +49,8 @@ def test_quote_is_on_its_line_and_holds_the_published_figure(row):
 
 
 # Figures written in words, in the order they are tried (longest phrase first).
-WORDS = [("half a million", Decimal(500000)), ("a million", Decimal(1000000)), ("one third", Decimal("33.33")),
+WORDS = [("twice", Decimal(2)), ("doubling", Decimal(2)), ("the highest", Decimal(1)), ("first place", Decimal(1)),
+         ("the leader", Decimal(1)), ("half a million", Decimal(500000)), ("a million", Decimal(1000000)), ("one third", Decimal("33.33")),
          ("a quarter", Decimal(25)), ("sixfold", Decimal(6)), ("half", Decimal(50)), ("no facts", Decimal(0)),
          ("twelve", Decimal(12)), ("five", Decimal(5)), ("three", Decimal(3)), ("one year", Decimal(1)),
          ("a month", Decimal(1))]

@@ -37,14 +37,20 @@ GENERAL_INFORMATION = [
 ]
 
 
+#: Stocks placed by residence: Kazakhstan's emigrants live in the world (refArea) and come from
+#: Kazakhstan (counterpartArea); every other General Information figure is Kazakhstan's own.
+DIRECTION = {"emigrant-stock": ("world", "kz")}
+
+
 @pytest.mark.parametrize("indicator,period,value,unit,source", GENERAL_INFORMATION)
 def test_general_information_figure(indicator, period, value, unit, source):
+    area, counterpart = DIRECTION.get(indicator, ("kz", "world"))
     rows = select(f"""
         SELECT ?value ?unit ?locator WHERE {{
             ?obs mig:indicator <{BASE}id/indicator/{indicator}> ;
-                 sdmx-dimension:refArea <{BASE}id/area/kz> ;
+                 sdmx-dimension:refArea <{BASE}id/area/{area}> ;
                  sdmx-dimension:refPeriod <{BASE}id/period/{period}> ;
-                 mig:counterpartArea <{BASE}id/area/world> ;
+                 mig:counterpartArea <{BASE}id/area/{counterpart}> ;
                  prov:hadPrimarySource <{BASE}id/source/{source}> ;
                  prov:wasDerivedFrom <{BASE}id/publication/profile-2024> ;
                  sdmx-measure:obsValue ?value ; sdmx-attribute:unitMeasure ?unit ; mig:locator ?locator .
@@ -192,3 +198,55 @@ def test_every_source_organisation_has_its_short_name():
                               ?x dct:publisher/(mig:shortName|skos:prefLabel) ?short } """)
     names = {r["short"] for r in rows}
     assert {"STAT KZ", "UN DESA", "UNHCR", "World Bank", "GLOBALCIT", "CIA", "IOM", "MIA", "MHSD"} <= names
+
+
+def test_kazakhs_in_turkiye_as_each_document_states_them_in_one_query():
+    """One convention for stocks abroad (by residence): the MPL's 13,000 (2016) and the 2024
+    page's 30,000 are both refArea Türkiye, counterpart Kazakhstan, one indicator."""
+    rows = select(f"""
+        SELECT ?publication ?value ?published WHERE {{
+            ?obs mig:indicator <{BASE}id/indicator/ethnic-kazakhs-abroad> ;
+                 sdmx-dimension:refArea <{BASE}id/area/tr> ;
+                 mig:counterpartArea <{BASE}id/area/kz> ;
+                 sdmx-measure:obsValue ?value ; mig:publishedValue ?published ;
+                 prov:wasDerivedFrom ?publication .
+            ?publication a mig:Publication .
+        }} ORDER BY ?publication""")
+    assert [(r["publication"].rsplit("/", 1)[1], int(r["value"])) for r in rows] == \
+        [("mpl-2015", 13000), ("profile-2024", 30000)]
+
+
+def test_a_query_by_calendar_year_can_leave_out_vague_periods():
+    """The post-mobilisation arrivals are not an annual 2022 figure: their period is vague and
+    lies inside 2022, so a calendar-year query that excludes vague periods does not count them."""
+    rows = select(f"""
+        SELECT ?obs ?vague WHERE {{
+            ?obs mig:indicator <{BASE}id/indicator/border-crossing-arrivals> ;
+                 mig:counterpartArea <{BASE}id/area/ru> ; sdmx-dimension:refPeriod ?p .
+            OPTIONAL {{ ?p mig:vaguePeriod ?vague }}
+        }}""")
+    assert rows == [{"obs": f"{BASE}id/observation/web-n4-border-arrivals-ru-2022", "vague": "true"}]
+    annual = select(f"""
+        SELECT ?obs WHERE {{
+            ?obs sdmx-dimension:refPeriod <{BASE}id/period/2022> ;
+                 mig:indicator <{BASE}id/indicator/border-crossing-arrivals> . }}""")
+    assert f"{BASE}id/observation/web-n4-border-arrivals-ru-2022" not in {r["obs"] for r in annual}
+
+
+def test_no_flow_sits_at_an_instant():
+    rows = select("""
+        SELECT ?obs WHERE {
+            ?obs mig:indicator/mig:statisticType mig:stat-flow ; sdmx-dimension:refPeriod ?p .
+            ?p time:hasBeginning/time:inXSDDate ?b ; time:hasEnd/time:inXSDDate ?e . FILTER(?b >= ?e) }""")
+    assert rows == []
+
+
+def test_every_directional_observation_follows_its_convention():
+    rows = select("""
+        SELECT (COUNT(?obs) AS ?n) (SUM(IF(?area = ?cp, 1, 0)) AS ?same) WHERE {
+            ?obs mig:indicator/mig:direction ?d ; sdmx-dimension:refArea ?area ; mig:counterpartArea ?cp . }""")
+    assert int(rows[0]["n"]) > 150 and int(rows[0]["same"]) == 0
+    kin = select("""
+        SELECT ?obs WHERE { ?obs mig:indicator/mig:kinState ?kin ; mig:counterpartArea ?cp ;
+                                 sdmx-dimension:refArea ?area . FILTER(?cp != ?kin || ?area = ?kin) }""")
+    assert kin == []

@@ -39,6 +39,12 @@ ACTIVITY = iri("id/activity/manual-link-review-2026-11-22")
 ASSERTION = iri("id/link/test/1")
 UZ_SHARE = iri("id/observation/mpl-s63-oralmans-share-uz-2016")
 CHANGE = iri("id/observation/web-n3-arrivals-change-2022-2023")
+KAZAKHS_TR = iri("id/observation/web-n7-diaspora-tr")
+EMIGRANTS = iri("id/observation/web-gi-emigrant-stock-undesa-2024")
+ORALMANS = iri("id/observation/mpl-s63-oralmans-2016")
+LABOUR_CN = iri("id/observation/mpl-s33-labour-migrants-cn")
+DATING = iri("id/dating/mpl-2015-s3-3-l625")
+STATEMENT = iri("id/statement/mpl-s63-oralman-status-since-1997")
 
 # (shape, focus node, triples to remove, triples to add, severity, message fragment)
 CASES = [
@@ -92,6 +98,15 @@ CASES = [
         (ASSERTION, MIG.linkSubject, MINISTRY), (ASSERTION, MIG.linkObject, URIRef("http://www.wikidata.org/entity/Q1")),
         (ASSERTION, PROV.wasDerivedFrom, LINKSET)], "Violation", "one score between 0 and 1"),
     ("SuspectedErrorShape", OBS, [], [(OBS, MIG.suspectedError, Literal("test note"))], "Warning", "Suspected error in the source, kept as published: test note"),
+    ("DirectionShape", PART, [(PART, MIG.counterpartArea, None)], [(PART, MIG.counterpartArea, iri("id/area/kz"))], "Violation", "Reference area and counterpart area are the same"),
+    ("KinStateShape", KAZAKHS_TR, [(KAZAKHS_TR, SDMX_DIMENSION.refArea, None), (KAZAKHS_TR, MIG.counterpartArea, None)],
+        [(KAZAKHS_TR, SDMX_DIMENSION.refArea, iri("id/area/kz")), (KAZAKHS_TR, MIG.counterpartArea, iri("id/area/tr"))], "Violation", "has https://w3id.org/migkg/id/area/kz as counterpart area"),
+    ("OriginNamedShape", EMIGRANTS, [(EMIGRANTS, SDMX_DIMENSION.refArea, None), (EMIGRANTS, MIG.counterpartArea, None)],
+        [(EMIGRANTS, SDMX_DIMENSION.refArea, iri("id/area/kz")), (EMIGRANTS, MIG.counterpartArea, iri("id/area/world"))], "Violation", "never the world total"),
+    ("FlowPeriodShape", ORALMANS, [(ORALMANS, SDMX_DIMENSION.refPeriod, None)], [(ORALMANS, SDMX_DIMENSION.refPeriod, iri("id/period/asof-2016-01-01"))], "Violation", "has no duration"),
+    ("DatedByShape", LABOUR_CN, [(LABOUR_CN, SDMX_DIMENSION.refPeriod, None)], [(LABOUR_CN, SDMX_DIMENSION.refPeriod, iri("id/period/undated-mpl-2015"))], "Violation", "Governed by the dating phrase"),
+    ("DatingPhraseShape", DATING, [(DATING, MIG.quote, None)], [], "Violation", "quotes its words"),
+    ("StatementShape", STATEMENT, [(STATEMENT, MIG.interpretation, None)], [], "Violation", "says how it was read"),
     ("ExplicitStandardTypes", INDICATOR, [(INDICATOR, RDF.type, SKOS.Concept)], [], "Violation", "but not http://www.w3.org/2004/02/skos/core#Concept"),
     ("ExplicitStandardTypes", MINISTRY, [(MINISTRY, RDF.type, ORG.Organization)], [], "Violation", "but not http://www.w3.org/ns/org#Organization"),
     ("ExplicitStandardTypes", LAW, [(LAW, RDF.type, ELI.LegalResource)], [], "Violation", "but not http://data.europa.eu/eli/ontology#LegalResource"),
