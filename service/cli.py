@@ -69,6 +69,33 @@ def build(config: dict, out_dir: Path | None) -> None:
 
 
 @main.command()
+@click.option("--format", "fmt", type=click.Choice(["md", "csv"]), default="md", show_default=True,
+              help="Markdown table to read, or CSV to sort and filter.")
+@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
+              help="Write to this file (default: standard output).")
+@click.option("--doc", default=None, help="Only this publication (mpl-2015, profile-2024).")
+@click.pass_obj
+def review(config: dict, fmt: str, out: Path | None, doc: str | None) -> None:
+    """Every figure in words, in the publication's order: quote, decided reading, interpretation."""
+    from .review import render, review_rows
+    from .sources import SourceError
+
+    try:
+        rows = review_rows(config)
+    except SourceError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if doc:
+        rows = [r for r in rows if r.figure.startswith(("mpl-" if doc == "mpl-2015" else "web-"))]
+    text = render(rows, fmt)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {len(rows)} figures to {out}", err=True)
+
+
+@main.command()
 @click.option("--host", envvar="MIGKG_HOST", default=None)
 @click.option("--port", envvar="MIGKG_PORT", type=int, default=None)
 @click.option("--workers", envvar="MIGKG_WORKERS", type=int, default=None)
