@@ -832,7 +832,8 @@ def render_entity(iri: str, path: str, catalog: Catalog, scheme: IriScheme,
     if MIG + "Indicator" in types:
         figure_counts[MIG + "indicator"] = _count_figures(store, MIG + "indicator", iri)
     if _is_country(iri, types, catalog):
-        figure_counts[SDMX_DIM + "refArea"] = _count_figures(store, SDMX_DIM + "refArea", iri)
+        rows = select(store, bind(load_query("country-figure-count"), entity=iri))
+        figure_counts[SDMX_DIM + "refArea"] = int(rows[0]["figures"].value) if rows else 0
     faceted = [(p, n) for p, n in figure_counts.items() if n > _max_figures()]
     if scheme.kind(iri) == "source":
         # a source page lists its figures (the first SOURCE_PAGE_FIGURES, with links to all of

@@ -11,7 +11,8 @@
   address (the project's files hold none; ``tests/test_rdf_readers.py`` checks that plain rdflib
   and Oxigraph read them alike);
 * a file that is not RDF in the syntax it was read as is a :class:`SourceError` whose message is
-  ``file:line: reason``. rdflib's parsers do not always say where they stopped (its N-Quads
+  ``file:line: reason`` (line 1 when the whole file is unusable: an unknown extension, a broken
+  gzip stream; no line for a missing file). rdflib's parsers do not always say where they stopped (its N-Quads
   parser never does), so the line is then taken from Oxigraph's parser, which always does.
 
 The result is an rdflib :class:`~rdflib.Dataset`: named graphs as the file names them, the
@@ -66,12 +67,12 @@ def format_of(path: Path, declared: str | None = None) -> str:
     """The format name of ``path``: ``declared`` (``--format``) when given, else its extension."""
     if declared:
         if declared not in FORMATS:
-            raise SourceError(f"{path}: unknown format {declared!r} "
+            raise SourceError(f"{path}:1: unknown format {declared!r} "
                               f"(one of {', '.join(FORMATS)})")
         return declared
     fmt = _EXTENSIONS.get(_suffix(path))
     if fmt is None:
-        raise SourceError(f"{path}: not a known RDF file extension "
+        raise SourceError(f"{path}:1: not a known RDF file extension "
                           f"({', '.join(sorted(_EXTENSIONS))}, optionally .gz); "
                           f"name the syntax with --format")
     return fmt
@@ -123,7 +124,7 @@ def _bytes_of(path: Path) -> bytes:
         try:
             data = gzip.decompress(data)
         except (OSError, EOFError, zlib.error) as exc:
-            raise SourceError(f"{path}: not a readable gzip file ({exc})") from None
+            raise SourceError(f"{path}:1: not a readable gzip file ({exc})") from None
     return data
 
 

@@ -92,6 +92,14 @@ PREFIX sdmx-code: <http://purl.org/linked-data/sdmx/2009/code#>
 """
 
 
+def country_figures(area: str) -> str:
+    """The graph pattern of a country page's figures (``?obs``): the country as reference area,
+    or as counterpart of its people abroad (indicators with ``mig:namesOrigin``), as the page
+    queries read them (README, "Direction, periods and interpretations")."""
+    return (f"{{ ?obs sdmx-dimension:refArea <{area}> }} UNION "
+            f"{{ ?obs mig:counterpartArea <{area}> ; mig:indicator/mig:namesOrigin true }}")
+
+
 def select(query: str) -> list[dict]:
     """Run a SELECT over the built dataset (merge of the named graphs); rows as {var: value str}."""
     results = built_store().query(PREFIXES + query)
