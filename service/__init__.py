@@ -18,7 +18,9 @@ access_log = logging.getLogger("migkg.access")
 _CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Expose-Headers": ("ETag, Last-Modified, Content-Type, X-Result-Rows, "
-                                      "X-Result-Truncated, X-Result-Limit"),
+                                      "X-Result-Truncated, X-Result-Limit, Retry-After, "
+                                      "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, "
+                                      "RateLimit-Policy, X-Concurrent-Queries"),
 }
 _CORS_PREFLIGHT = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -37,6 +39,7 @@ def create_app(config: Mapping[str, Any] | None = None):
     from . import pages, sparql
     from .config import load_config
     from .errors import register_error_handlers
+    from .fairshare import FairShare
     from .store import open_store
 
     settings = load_config(config)
@@ -46,6 +49,7 @@ def create_app(config: Mapping[str, Any] | None = None):
     # decoded query (413 either way).
     app.config["MAX_CONTENT_LENGTH"] = int(settings["MAX_QUERY_BYTES"]) * 3 + 65536
     app.extensions["kg_store"] = open_store(settings)
+    app.extensions["kg_fairshare"] = FairShare.from_config(settings)
     app.extensions["kg_examples"] = sparql.load_examples()
     app.extensions["kg_yasgui"] = (Path(settings["YASGUI_DIR"]) / "yasgui.min.js").is_file()
     app.extensions["kg_description_cache"] = {}

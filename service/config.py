@@ -38,15 +38,36 @@ DEFAULTS: dict[str, Any] = {
     "SERVICE_ALLOWLIST": [],
     # Store backend, chosen once at startup: "embedded" (pyoxigraph in STORE_DIR).
     "STORE_BACKEND": "embedded",
-    # Query child processes per server worker (each opens the store read-only; one running
-    # past QUERY_TIMEOUT is killed and replaced). Raise it with WORKER_THREADS.
-    "QUERY_PROCESSES": 1,
+    # Query child processes per server worker for the SPARQL endpoint (each opens the store
+    # read-only; one running past QUERY_TIMEOUT is killed and replaced). With
+    # CLIENT_MAX_CONCURRENT = 2, a third lane per worker stays free for other clients.
+    "QUERY_PROCESSES": 3,
+    # Query child processes per server worker for the pages, search and /healthz: a lane of
+    # their own that no amount of SPARQL load can take.
+    "PAGE_QUERY_PROCESSES": 1,
+    # Address-space cap of a query process, in MiB (0: none). A query that needs more is
+    # stopped (503 QUERY_MEMORY_LIMIT); a child needs ~600 MiB of address space to start.
+    "QUERY_MEMORY_LIMIT_MB": 2048,
+    # Deepest nesting of { }, ( ) or [ ] a query may have (400 beyond: Oxigraph's parser
+    # overflows its stack past ~2,000 levels).
+    "MAX_QUERY_DEPTH": 128,
+    # Fair share per client (service/fairshare.py): queries at once, and seconds of query
+    # time per rolling window of CLIENT_WINDOW seconds; 429 with Retry-After beyond.
+    "CLIENT_MAX_CONCURRENT": 2,
+    "CLIENT_QUERY_SECONDS": 60.0,
+    "CLIENT_WINDOW": 60.0,
+    # Reverse proxies whose X-Forwarded-For names the client (comma-separated addresses);
+    # from anyone else the header is ignored.
+    "TRUSTED_PROXIES": [],
+    # The fair-share state shared by the workers (empty: fairshare.sqlite in STORE_DIR).
+    "FAIRSHARE_DB": "",
     # Query children copy the store into memory when it has at most this many triples
     # (index lookups 4-5x faster than on RocksDB; ~0.1 s and a few MB per child for the real
     # dataset). 0 = always query the RocksDB store read-only.
     "MEMORY_COPY_MAX_TRIPLES": 250_000,
-    # Threads per gunicorn worker: 1 = sync workers, more = gthread workers.
-    "WORKER_THREADS": 1,
+    # Threads per gunicorn worker: 1 = sync workers, more = gthread workers (the default, so
+    # that a worker waiting on a slow query still answers pages and other clients).
+    "WORKER_THREADS": 4,
     # Cache-Control max-age (seconds) for GET query results; ETag/Last-Modified come from
     # the dataset version.
     "CACHE_MAX_AGE": 300,
@@ -67,10 +88,12 @@ DEFAULTS: dict[str, Any] = {
 }
 
 _INT_KEYS = {"PORT", "WORKERS", "MAX_QUERY_BYTES", "MAX_RESULT_ROWS", "QUERY_PROCESSES",
-             "WORKER_THREADS", "CACHE_MAX_AGE", "MEMORY_COPY_MAX_TRIPLES", "PAGE_MAX_FIGURES"}
+             "WORKER_THREADS", "CACHE_MAX_AGE", "MEMORY_COPY_MAX_TRIPLES", "PAGE_MAX_FIGURES",
+             "PAGE_QUERY_PROCESSES", "QUERY_MEMORY_LIMIT_MB", "MAX_QUERY_DEPTH",
+             "CLIENT_MAX_CONCURRENT"}
 _BOOL_KEYS = {"ACCESS_LOG"}
-_FLOAT_KEYS = {"QUERY_TIMEOUT"}
-_LIST_KEYS = {"SERVICE_ALLOWLIST"}
+_FLOAT_KEYS = {"QUERY_TIMEOUT", "CLIENT_QUERY_SECONDS", "CLIENT_WINDOW"}
+_LIST_KEYS = {"SERVICE_ALLOWLIST", "TRUSTED_PROXIES"}
 
 
 def _coerce(key: str, raw: str) -> Any:

@@ -26,7 +26,7 @@ PROTOCOL_SPEC = "https://www.w3.org/TR/sparql11-protocol/"
 __all__ = [
     "MigkgError", "ProtocolError", "MalformedQuery", "UnsupportedMediaType", "QueryTooLarge",
     "UpdateRefused", "ServiceRefused", "NotAcceptableError", "QueryTimeout", "StoreUnavailable",
-    "QueryFailed", "register_error_handlers", "error_body",
+    "QueryFailed", "QueryMemoryLimit", "TooManyRequests", "register_error_handlers", "error_body",
 ]
 
 
@@ -97,6 +97,29 @@ class StoreUnavailable(MigkgError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": "30"}
+
+
+class QueryMemoryLimit(MigkgError):
+    """The query process ran out of its memory cap (``QUERY_MEMORY_LIMIT_MB``) and was replaced."""
+
+    status, code = 503, "QUERY_MEMORY_LIMIT"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "10"}
+
+
+class TooManyRequests(MigkgError):
+    """A client is over its fair share (concurrent queries or query time per minute)."""
+
+    status, code = 429, "RATE_LIMITED"
+
+    def __init__(self, message: str, *, retry_after: int, headers: dict[str, str] | None = None,
+                 **extra: Any):
+        super().__init__(message, retry_after=retry_after, **extra)
+        self._headers = {"Retry-After": str(max(1, int(retry_after))), **(headers or {})}
+
+    def headers(self) -> dict[str, str]:
+        return dict(self._headers)
 
 
 class QueryFailed(MigkgError):

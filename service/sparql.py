@@ -35,10 +35,11 @@ from flask import (Blueprint, Response, abort, current_app, g, jsonify, render_t
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import http_date
 
-from .errors import (NotAcceptableError, ProtocolError, QueryTooLarge, ServiceRefused,
+from .errors import (MalformedQuery, NotAcceptableError, ProtocolError, QueryTooLarge, ServiceRefused,
                      UnsupportedMediaType, UpdateRefused)
 from .negotiation import (GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, choose_format,
                           prefers_html)
+from .fairshare import client_identity
 from .namespaces import DATASET, MIGKG
 from .store.querytext import analyse
 from .urls import external_url
@@ -216,12 +217,19 @@ def query():
         raise QueryTooLarge(f"the query is larger than the limit of {config['MAX_QUERY_BYTES']} "
                             "bytes", limit_bytes=config["MAX_QUERY_BYTES"])
     info = analyse(preq.query)
+    if info.depth > config["MAX_QUERY_DEPTH"]:
+        raise MalformedQuery(f"the query nests groups, brackets or parentheses {info.depth} levels "
+                             f"deep; this endpoint parses at most {config['MAX_QUERY_DEPTH']}",
+                             limit_depth=config["MAX_QUERY_DEPTH"])
     if info.is_update:
         raise UpdateRefused(READ_ONLY_MESSAGE)
     check_services(info.services, config["SERVICE_ALLOWLIST"])
     g.sparql = {"form": info.form}
     if html:
-        return results_page(preq, info.form)
+        with _fair_share() as usage:
+            response = results_page(preq, info.form)
+        response.headers.update(usage.headers())
+        return response
     if info.form:
         table = GRAPH_FORMATS if info.form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
         try:
@@ -235,12 +243,14 @@ def query():
         etag = _etag(meta["version"], preq, accept)
         if request.if_none_match.contains_weak(etag):
             return _not_modified(etag, meta)
-    started = time.perf_counter()
-    result = store.query(preq.query, accept=accept, format=preq.formats or None,
-                         default_graphs=preq.default_graphs, named_graphs=preq.named_graphs)
+    with _fair_share() as usage:
+        started = time.perf_counter()
+        result = store.query(preq.query, accept=accept, format=preq.formats or None,
+                             default_graphs=preq.default_graphs, named_graphs=preq.named_graphs,
+                             lane="sparql")
     g.sparql.update(ms=round((time.perf_counter() - started) * 1000, 3), rows=result.rows,
                     bytes=len(result.body), truncated=result.truncated, kind=result.kind)
-    headers = {"Vary": "Accept"}
+    headers = {"Vary": "Accept", **usage.headers()}
     if result.rows is not None:
         headers["X-Result-Rows"] = str(result.rows)
     if result.truncated:
@@ -258,6 +268,14 @@ def query():
     return Response(result.body, 200, headers=headers, content_type=result.content_type)
 
 
+def _fair_share():
+    """This request's admission to the query lanes (:mod:`service.fairshare`)."""
+    client = client_identity(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                             current_app.config["TRUSTED_PROXIES"])
+    g.client = client
+    return current_app.extensions["kg_fairshare"].admitted(client)
+
+
 def _not_modified(etag: str, meta) -> Response:
     headers = {"ETag": f'"{etag}"', "Vary": "Accept",
                "Cache-Control": f"public, max-age={current_app.config['CACHE_MAX_AGE']}"}
@@ -271,7 +289,7 @@ def results_page(preq: ProtocolRequest, form: str | None):
     """A query's results as an HTML table (browsers, and the editor's plain-form fallback)."""
     result = get_store().query(preq.query, format=("srj", "turtle"),
                                default_graphs=preq.default_graphs,
-                               named_graphs=preq.named_graphs)
+                               named_graphs=preq.named_graphs, lane="sparql")
     context: dict[str, Any] = {"query": preq.query, "result": result,
                                "examples": current_app.extensions["kg_examples"]}
     if result.kind == "graph":

@@ -18,6 +18,7 @@ from rdflib.namespace import RDF, SKOS
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
+from netsupport import client_address, session_from
 from service.namespaces import MIGKG
 
 pytestmark = pytest.mark.server
@@ -186,10 +187,11 @@ def test_runaway_query_is_stopped_while_the_server_keeps_answering(server, endpo
 
 
 def test_concurrent_clients_all_get_answers(endpoint):
+    """Eight clients, each from its own loopback address, one query at a time each."""
     failures = []
 
     def client(n):
-        session = requests.Session()
+        session = session_from(client_address(n))
         for i in range(20):
             query = SELECT_OBS if (n + i) % 3 else f"ASK {{ <{KZ}> ?p ?o }}"
             response = session.get(endpoint, params={"query": query}, timeout=30)

@@ -142,7 +142,7 @@ def test_time_limit_kills_the_query_and_the_store_keeps_answering(tmp_path):
 
         def runaway():
             try:
-                limited.query(RUNAWAY)
+                limited.query(RUNAWAY, lane="sparql")
             except QueryTimeout as exc:
                 outcome["error"] = exc
 
@@ -150,14 +150,14 @@ def test_time_limit_kills_the_query_and_the_store_keeps_answering(tmp_path):
         thread.start()
         answered_meanwhile = []
         while thread.is_alive() and len(answered_meanwhile) < 3:
-            result = limited.query("ASK { ?s ?p ?o }", format="json")
+            result = limited.query("ASK { ?s ?p ?o }", format="json", lane="sparql")
             answered_meanwhile.append(json.loads(result.body)["boolean"])
         thread.join()
         assert answered_meanwhile and all(answered_meanwhile)
         assert "1 s" in str(outcome["error"])
         assert limited.pool.replaced == 1
         # the replacement child answers
-        assert json.loads(limited.query("ASK {}", format="json").body)["boolean"] is True
+        assert json.loads(limited.query("ASK {}", format="json", lane="sparql").body)["boolean"] is True
     finally:
         limited.close()
 

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping, Sequence
 
 from ..namespaces import MIGKG
-from ..errors import (MalformedQuery, NotAcceptableError, ProtocolError, QueryFailed,
+from ..errors import (MalformedQuery, NotAcceptableError, ProtocolError, QueryFailed, QueryMemoryLimit,
                       StoreUnavailable)
 from .pool import QueryPool
 from .querytext import analyse
@@ -57,6 +57,7 @@ _ERRORS = {
     "PROTOCOL_ERROR": ProtocolError,
     "STORE_UNAVAILABLE": StoreUnavailable,
     "QUERY_FAILED": QueryFailed,
+    "QUERY_MEMORY_LIMIT": QueryMemoryLimit,
 }
 
 
@@ -293,9 +294,15 @@ class EmbeddedStore:
         self._link = self.store_dir / "current"
         self._meta_target: str | None = None
         self._meta: dict[str, Any] | None = None
-        self.pool = QueryPool(int(config.get("QUERY_PROCESSES", 1)),
-                              (str(self._link), MIGKG, self.max_rows,
-                               int(config.get("MEMORY_COPY_MAX_TRIPLES", 0))))
+        child_args = (str(self._link), MIGKG, self.max_rows,
+                      int(config.get("MEMORY_COPY_MAX_TRIPLES", 0)),
+                      int(config.get("QUERY_MEMORY_LIMIT_MB", 0)))
+        # Two lanes of query children: the SPARQL endpoint's (user queries, which the fair
+        # share admits) and the pages' (entity pages, search, /healthz), so that no amount of
+        # SPARQL load can take the pages' children.
+        self.pool = QueryPool(int(config.get("QUERY_PROCESSES", 1)), child_args)
+        self.page_pool = QueryPool(int(config.get("PAGE_QUERY_PROCESSES", 1)), child_args)
+        self._pools = {"sparql": self.pool, "pages": self.page_pool}
 
     # -- loading -----------------------------------------------------------------------
     def ensure_loaded(self) -> dict[str, Any] | None:
@@ -344,18 +351,19 @@ class EmbeddedStore:
     def query(self, text: str, *, accept: str | None = None, format: str | None = None,
               default_graphs: Sequence[str] | None = None,
               named_graphs: Sequence[str] | None = None,
-              timeout: float | None = None) -> QueryResult:
-        """Run a read-only query in a child process; the serialised result.
+              timeout: float | None = None, lane: str = "pages") -> QueryResult:
+        """Run a read-only query in a child process of ``lane`` ("sparql" for the endpoint's
+        user queries, "pages" for the service's own); the serialised result.
 
         :raises MalformedQuery, NotAcceptableError, ProtocolError, QueryTimeout,
-            QueryFailed, StoreUnavailable:
+            QueryFailed, QueryMemoryLimit, StoreUnavailable:
         """
         info = analyse(text)
         request = ("query", text, info.form, info.trailing_limit, info.prefixes,
                    list(default_graphs) if default_graphs is not None else None,
                    list(named_graphs) if named_graphs is not None else None,
                    accept, format)
-        reply = self.pool.run(request, self.timeout if timeout is None else timeout)
+        reply = self._pools[lane].run(request, self.timeout if timeout is None else timeout)
         return self._result(reply)
 
     def _result(self, reply: tuple) -> QueryResult:
@@ -370,7 +378,7 @@ class EmbeddedStore:
         """The Concise Bounded Description of ``iri`` (Oxigraph's DESCRIBE) as an rdflib Graph."""
         from rdflib import Graph
 
-        result = self._result(self.pool.run(("describe", iri), self.timeout))
+        result = self._result(self.page_pool.run(("describe", iri), self.timeout))
         graph = Graph()
         graph.parse(data=result.body, format="nt")
         return graph
@@ -378,10 +386,11 @@ class EmbeddedStore:
     def ping(self) -> bool:
         """True when a child can open the current generation."""
         try:
-            self._result(self.pool.run(("ping",), min(self.timeout, 10.0)))
+            self._result(self.page_pool.run(("ping",), min(self.timeout, 10.0)))
         except StoreUnavailable:
             return False
         return True
 
     def close(self) -> None:
         self.pool.close()
+        self.page_pool.close()

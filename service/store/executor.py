@@ -259,9 +259,25 @@ class Executor:
                 len(triples), False, self.generation)
 
 
+MEMORY_MESSAGE = ("the query needed more memory than a query process may use and was stopped; "
+                  "narrow it (fewer joined patterns, LIMIT, no ORDER BY over huge results)")
+
+
+def limit_memory(megabytes: int) -> None:
+    """Cap this process's address space (RLIMIT_AS) at ``megabytes`` (0: no cap). An
+    allocation past it fails: Oxigraph (Rust) aborts the process, Python raises MemoryError;
+    either way only this child dies and the host never swaps for one query."""
+    if megabytes > 0:
+        import resource
+
+        limit = int(megabytes) * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def main(conn, current_link: str, base_iri: str, max_rows: int,
-         memory_copy_max_triples: int = 0) -> None:
+         memory_copy_max_triples: int = 0, memory_limit_mb: int = 0) -> None:
     """Child entry point: serve requests from ``conn`` until the parent goes away."""
+    limit_memory(memory_limit_mb)
     executor = Executor(current_link, base_iri, max_rows, memory_copy_max_triples)
     while True:
         try:
@@ -270,6 +286,8 @@ def main(conn, current_link: str, base_iri: str, max_rows: int,
             break
         try:
             reply = executor.handle(request)
+        except MemoryError:
+            reply = ("error", "QUERY_MEMORY_LIMIT", MEMORY_MESSAGE, {})
         except Exception as exc:  # a bug here must not take the child down silently
             reply = ("error", "QUERY_FAILED", f"internal error: {type(exc).__name__}: {exc}", {})
         try:

@@ -17,11 +17,13 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 
-from ..errors import QueryFailed, QueryTimeout, StoreUnavailable
+from ..errors import QueryFailed, QueryMemoryLimit, QueryTimeout, StoreUnavailable
 from . import executor as executor_module
+from .executor import MEMORY_MESSAGE
 
 __all__ = ["QueryPool"]
 
@@ -57,6 +59,8 @@ class QueryPool:
         self._idle: queue.LifoQueue[_Child] = queue.LifoQueue()
         self._children: list[_Child] = []
         self.replaced = 0           # children killed at the time limit (for /healthz, tests)
+        self.died = 0               # children that died mid-request and were replaced
+        self.memory_limit_mb = child_args[4] if len(child_args) > 4 else 0
 
     def _ensure_started(self) -> None:
         if self._pid == os.getpid():
@@ -78,12 +82,15 @@ class QueryPool:
             self._children = [c for c in self._children if c is not child] + [fresh]
         return fresh
 
-    def run(self, request: tuple, timeout: float) -> tuple:
+    def run(self, request: tuple, timeout: float, *, retry: bool = True) -> tuple:
         """Send ``request`` to an idle child; its reply, or an exception after ``timeout`` s.
+        A child that dies mid-request (killed, crashed) is replaced and the request, read-only,
+        is sent once more to the fresh child.
 
         :raises QueryTimeout: the child ran past ``timeout`` and was replaced.
         :raises StoreUnavailable: every child stayed busy for ``timeout`` seconds.
-        :raises QueryFailed: the child died (crash, out of memory) and was replaced.
+        :raises QueryMemoryLimit: the child aborted on its memory cap and was replaced.
+        :raises QueryFailed: the child died twice and was replaced.
         """
         self._ensure_started()
         started = time.monotonic()
@@ -106,11 +113,24 @@ class QueryPool:
                     limit_seconds=timeout)
             return child.conn.recv()
         except (EOFError, OSError) as exc:
+            child.process.join(timeout=1)
+            code = child.process.exitcode
             child = self._replace(child)
-            raise QueryFailed(f"the query process failed ({type(exc).__name__}) and was "
-                              "restarted") from None
+            self.died += 1
+            if code == -signal.SIGABRT:
+                # Oxigraph aborts when an allocation fails: the memory cap was reached.
+                raise QueryMemoryLimit(MEMORY_MESSAGE, limit_mb=self.memory_limit_mb) from None
+            if retry:
+                # A read-only query is safe to run again: once, on the fresh child.
+                self._idle.put(child)
+                child = None
+                return self.run(request, max(0.001, timeout - (time.monotonic() - started)),
+                                retry=False)
+            raise QueryFailed(f"the query process failed ({type(exc).__name__}, exit code "
+                              f"{code}) twice and was restarted") from None
         finally:
-            self._idle.put(child)
+            if child is not None:
+                self._idle.put(child)
 
     def close(self) -> None:
         with self._lock:

@@ -8,7 +8,10 @@ running it, cheaply and thread-safely (rdflib's pyparsing grammar is neither):
 * which ``SERVICE`` endpoints it names (outbound requests are refused unless allow-listed);
 * whether it is an update (refused: the endpoint is read-only);
 * its ``PREFIX`` declarations (reused when serialising graphs as Turtle);
-* its trailing top-level ``LIMIT``.
+* its trailing top-level ``LIMIT``;
+* how deeply it nests groups, brackets and parentheses (Oxigraph's recursive-descent parser
+  overflows the stack of a query process somewhere between 2,000 and 3,000 levels: measured
+  here with pyoxigraph 0.5; the endpoint refuses far fewer, ``MAX_QUERY_DEPTH``).
 
 Everything works on a *skeleton*: the text with comments removed, string literals replaced by
 ``""`` and IRIs by ``<#n>`` (an index into the list of IRIs), so that keywords inside literals,
@@ -64,6 +67,7 @@ class QueryText:
     services: tuple[str | None, ...]      # SERVICE targets; None = not a constant IRI
     prefixes: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     trailing_limit: int | None = None
+    depth: int = 0                        # deepest nesting of { }, ( ) and [ ]
 
 
 def _skeleton(text: str) -> tuple[str, list[str]]:
@@ -83,6 +87,21 @@ def _skeleton(text: str) -> tuple[str, list[str]]:
         last = match.end()
     parts.append(text[last:])
     return "".join(parts), iris
+
+
+_OPEN, _CLOSE = frozenset("{(["), frozenset("})]")
+
+
+def _depth(skeleton: str) -> int:
+    depth = deepest = 0
+    for char in skeleton:
+        if char in _OPEN:
+            depth += 1
+            if depth > deepest:
+                deepest = depth
+        elif char in _CLOSE and depth:
+            depth -= 1
+    return deepest
 
 
 def _decode_escapes(text: str) -> str:
@@ -125,4 +144,5 @@ def analyse(text: str) -> QueryText:
         services=tuple(services),
         prefixes=prefixes,
         trailing_limit=limit,
+        depth=_depth(skeleton),
     )
