@@ -48,6 +48,10 @@ DEFAULTS: dict[str, Any] = {
     # Address-space cap of a query process, in MiB (0: none). A query that needs more is
     # stopped (503 QUERY_MEMORY_LIMIT); a child needs ~600 MiB of address space to start.
     "QUERY_MEMORY_LIMIT_MB": 2048,
+    # CPU niceness of the SPARQL lane's query processes (0: the same priority as the pages).
+    # Measured (bench/RESULTS.md, "Reliability"): 5 did not lower the well-behaved clients'
+    # p99 under abuse on 2 cores (74 ms against 59 ms at 0), so it is off by default.
+    "QUERY_NICENESS": 0,
     # Deepest nesting of { }, ( ) or [ ] a query may have (400 beyond: Oxigraph's parser
     # overflows its stack past ~2,000 levels).
     "MAX_QUERY_DEPTH": 128,
@@ -90,7 +94,7 @@ DEFAULTS: dict[str, Any] = {
 _INT_KEYS = {"PORT", "WORKERS", "MAX_QUERY_BYTES", "MAX_RESULT_ROWS", "QUERY_PROCESSES",
              "WORKER_THREADS", "CACHE_MAX_AGE", "MEMORY_COPY_MAX_TRIPLES", "PAGE_MAX_FIGURES",
              "PAGE_QUERY_PROCESSES", "QUERY_MEMORY_LIMIT_MB", "MAX_QUERY_DEPTH",
-             "CLIENT_MAX_CONCURRENT"}
+             "CLIENT_MAX_CONCURRENT", "QUERY_NICENESS"}
 _BOOL_KEYS = {"ACCESS_LOG"}
 _FLOAT_KEYS = {"QUERY_TIMEOUT", "CLIENT_QUERY_SECONDS", "CLIENT_WINDOW"}
 _LIST_KEYS = {"SERVICE_ALLOWLIST", "TRUSTED_PROXIES"}

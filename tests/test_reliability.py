@@ -218,3 +218,15 @@ def test_six_runaway_queries_from_one_client_do_not_delay_another(start_server):
     assert max(seconds for _, seconds in asks) < 1.0, asks
     assert set(pages) == {200}
     assert session_from(client_address(1)).get(server.url + "healthz", timeout=10).json()["ok"]
+
+
+def test_user_queries_run_at_a_lower_cpu_priority_than_pages(make_app):
+    app = make_app(QUERY_PROCESSES=1, QUERY_NICENESS=5)
+    store = app.extensions["kg_store"]
+    store.query(ASK, lane="sparql")
+    store.query(ASK)                                        # the page lane
+    base = os.getpriority(os.PRIO_PROCESS, 0)
+    (user,) = store.pool._children
+    (page,) = store.page_pool._children
+    assert os.getpriority(os.PRIO_PROCESS, user.process.pid) == base + 5
+    assert os.getpriority(os.PRIO_PROCESS, page.process.pid) == base

@@ -300,8 +300,9 @@ class EmbeddedStore:
         # Two lanes of query children: the SPARQL endpoint's (user queries, which the fair
         # share admits) and the pages' (entity pages, search, /healthz), so that no amount of
         # SPARQL load can take the pages' children.
-        self.pool = QueryPool(int(config.get("QUERY_PROCESSES", 1)), child_args)
-        self.page_pool = QueryPool(int(config.get("PAGE_QUERY_PROCESSES", 1)), child_args)
+        self.pool = QueryPool(int(config.get("QUERY_PROCESSES", 1)),
+                              child_args + (int(config.get("QUERY_NICENESS", 0)),))
+        self.page_pool = QueryPool(int(config.get("PAGE_QUERY_PROCESSES", 1)), child_args + (0,))
         self._pools = {"sparql": self.pool, "pages": self.page_pool}
 
     # -- loading -----------------------------------------------------------------------

@@ -275,9 +275,11 @@ def limit_memory(megabytes: int) -> None:
 
 
 def main(conn, current_link: str, base_iri: str, max_rows: int,
-         memory_copy_max_triples: int = 0, memory_limit_mb: int = 0) -> None:
+         memory_copy_max_triples: int = 0, memory_limit_mb: int = 0, niceness: int = 0) -> None:
     """Child entry point: serve requests from ``conn`` until the parent goes away."""
     limit_memory(memory_limit_mb)
+    if niceness > 0:
+        os.nice(niceness)   # user queries yield the CPU to the web workers and the page lane
     executor = Executor(current_link, base_iri, max_rows, memory_copy_max_triples)
     while True:
         try:
