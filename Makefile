@@ -30,11 +30,13 @@ $(NPM_STAMP): package.json package-lock.json
 editor-assets: $(NPM_STAMP)
 
 # Debian packages the tests run for real: chromium for the browser tests (Playwright drives it;
-# no browser download) and apache2 for the w3id.org redirect rules (deploy/w3id/.htaccess).
+# no browser download), apache2 for the w3id.org redirect rules (deploy/w3id/.htaccess) and
+# nginx for the reference reverse proxy (deploy/nginx/migkg.conf).
 test-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -x /usr/sbin/apache2 ] || missing="$$missing apache2"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian's$$missing for the tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -11,7 +11,11 @@ each from its own loopback address (127.0.0.2, ...), each one request at a time:
 2. soak at 70 % of that rate, paced per client, for ``--seconds`` (default 300), in thirds:
    clean; abuse (one more client, 127.0.0.99, sending runaway queries in a loop, four at a time); faults
    (kill -9 of a query child, of a gunicorn worker, and a dataset switch: a new generation of
-   the store loaded under the running server, ten seconds apart).
+   the store loaded under the running server, thirty seconds apart).
+
+With ``--proxy`` the clients go through nginx with the reference configuration
+(``deploy/nginx/migkg.conf``: a read lost with its worker is sent again) and the server trusts
+it for ``X-Forwarded-For``.
 
 Reported: error count (5xx or no answer) of the well-behaved clients per phase and around
 each fault, their p50/p99 per 30 s, the abuser's statuses, and the RSS of every server process
@@ -40,7 +44,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import requests  # noqa: E402
 
-from netsupport import client_address, session_from  # noqa: E402
+from netsupport import Nginx, client_address, session_from  # noqa: E402
 
 OUT = ROOT / "bench" / "out"
 RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }")
@@ -89,13 +93,14 @@ def cmdline(pid: int) -> str:
 
 
 class Server:
-    def __init__(self, dataset: Path, workdir: Path):
+    def __init__(self, dataset: Path, workdir: Path, proxy: bool = False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.store_dir = workdir / "store"
         env = {**os.environ, "MIGKG_DATASET_DIR": str(dataset), "MIGKG_STORE_DIR": str(self.store_dir),
                "MIGKG_PORT": str(self.port), "MIGKG_HOST": "127.0.0.1",
-               "MIGKG_DOWNLOADS_DIR": str(workdir / "downloads")}
+               "MIGKG_DOWNLOADS_DIR": str(workdir / "downloads"),
+               **({"MIGKG_TRUSTED_PROXIES": "127.0.0.1"} if proxy else {})}
         self.log = open(workdir / "server.log", "wb")
         self.process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=ROOT,
                                         env=env, stdout=self.log, stderr=subprocess.STDOUT,
@@ -103,11 +108,15 @@ class Server:
         for _ in range(300):
             try:
                 if requests.get(self.url + "healthz", timeout=2).status_code == 200:
-                    return
+                    break
             except requests.RequestException:
                 pass
             time.sleep(0.2)
-        raise RuntimeError("server did not start")
+        else:
+            raise RuntimeError("server did not start")
+        self.proxy = Nginx(f"127.0.0.1:{self.port}", free_port(), workdir / "nginx") if proxy else None
+        if self.proxy:
+            self.url = self.proxy.url           # the clients go through nginx
 
     def processes(self) -> dict[str, list[int]]:
         tree = process_tree(self.process.pid)
@@ -121,6 +130,8 @@ class Server:
         return kinds
 
     def stop(self) -> None:
+        if self.proxy:
+            self.proxy.stop()
         os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=30)
 
@@ -218,6 +229,8 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--write", action="store_true", help="write the table into RESULTS.md")
+    parser.add_argument("--proxy", action="store_true",
+                        help="run through nginx with deploy/nginx/migkg.conf in front")
     args = parser.parse_args()
     from service.build import build_dataset
     from service.config import load_config
@@ -226,7 +239,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="migkg-soak-"))
     dataset = work / "dataset"
     build_dataset(load_config({"DATASET_DIR": str(dataset)}, environ={}))
-    server = Server(dataset, work)
+    server = Server(dataset, work, proxy=args.proxy)
     try:
         items = mix(server)
         records, threads, _ = run_clients(items, args.clients, 20, None)
@@ -298,7 +311,8 @@ def main() -> None:
 
 
 def render(r: dict, args) -> str:
-    lines = [f"Command: `.venv/bin/python bench/soak.py --seconds {args.seconds:g} --clients {args.clients}`"
+    proxy = " --proxy" if args.proxy else ""
+    lines = [f"Command: `.venv/bin/python bench/soak.py --seconds {args.seconds:g} --clients {args.clients}{proxy}`"
              f" ({time.strftime('%Y-%m-%d')}). Capacity of the mix (closed loop, {r['clients']} clients): "
              f"**{r['capacity_rps']:.0f} req/s**; soak at 70 %: {r['rate_rps']:.0f} req/s.", "",
              "| phase | requests | failed (5xx or no answer) | p50 ms | p99 ms |", "| --- | ---: | ---: | ---: | ---: |"]

@@ -1,6 +1,16 @@
-"""HTTP clients with a source address of their own: 127.0.0.2, 127.0.0.3, ... are distinct
-loopback addresses, so one test can be several clients to the fair share."""
+"""Network helpers for tests and benchmarks: HTTP clients with a source address of their own
+(127.0.0.2, 127.0.0.3, ... are distinct loopback addresses, so one test can be several clients
+to the fair share), nginx with the reference configuration in front of a server, and the
+worker processes of a gunicorn master."""
 from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -16,6 +26,10 @@ class _SourceAddressAdapter(HTTPAdapter):
         super().init_poolmanager(*args, **kwargs)
 
 
+ROOT = Path(__file__).resolve().parent.parent
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
 def session_from(address: str) -> requests.Session:
     """A ``requests`` session whose connections come from ``address``."""
     session = requests.Session()
@@ -27,3 +41,51 @@ def session_from(address: str) -> requests.Session:
 def client_address(n: int) -> str:
     """The n-th test client's loopback address (n = 0 -> 127.0.0.2)."""
     return f"127.0.0.{2 + n}"
+
+
+class Nginx:
+    """nginx with the reference configuration (``deploy/nginx/migkg.conf``) in front of a
+    server at ``upstream`` (``host:port``), listening on ``127.0.0.1:port``."""
+
+    def __init__(self, upstream: str, port: int, runtime: Path):
+        runtime.mkdir(parents=True, exist_ok=True)
+        template = (ROOT / "deploy" / "nginx" / "migkg.conf").read_text(encoding="utf-8")
+        conf = (template.replace("@UPSTREAM@", upstream).replace("@LISTEN@", f"127.0.0.1:{port}")
+                .replace("@RUNTIME@", str(runtime)))
+        (runtime / "nginx.conf").write_text(conf, encoding="utf-8")
+        self.url = f"http://127.0.0.1:{port}/"
+        self.runtime = runtime
+        self.process = subprocess.Popen([NGINX, "-c", str(runtime / "nginx.conf"), "-p", str(runtime)],
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=1):
+                    return
+            except OSError:
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.1)
+        raise RuntimeError("nginx did not start: " + (runtime / "error.log").read_text()
+                           if (runtime / "error.log").exists() else "nginx did not start")
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=20)
+
+
+def gunicorn_workers(master: int) -> list[int]:
+    """The worker processes of the gunicorn master ``master`` (not their query processes)."""
+    workers = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            ppid = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
+            command = open(f"/proc/{entry}/cmdline", "rb").read()
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == master and b"multiprocessing" not in command:
+            workers.append(int(entry))
+    return workers

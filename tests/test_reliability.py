@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from kgsupport import built_dataset_dir
-from netsupport import client_address, session_from
+from netsupport import NGINX, Nginx, client_address, gunicorn_workers, session_from
 from service.errors import TooManyRequests
 from service.fairshare import FairShare, client_identity
 
@@ -230,3 +230,37 @@ def test_user_queries_run_at_a_lower_cpu_priority_than_pages(make_app):
     (page,) = store.page_pool._children
     assert os.getpriority(os.PRIO_PROCESS, user.process.pid) == base + 5
     assert os.getpriority(os.PRIO_PROCESS, page.process.pid) == base
+
+
+@pytest.mark.server
+def test_behind_the_reference_nginx_a_killed_worker_loses_no_read(start_server, free_port, tmp_path):
+    """deploy/nginx/migkg.conf in front: reads in flight on a worker killed with -9 are sent
+    again to the server's other worker; the clients' addresses reach the fair share through
+    X-Forwarded-For from the trusted proxy (four clients, one query each: no 429)."""
+    if not os.path.exists(NGINX):
+        pytest.fail(f"nginx not found at {NGINX}: `make test` installs Debian's nginx-light")
+    server = start_server(TRUSTED_PROXIES="127.0.0.1", QUERY_TIMEOUT=30)
+    proxy = Nginx(server.url[len("http://"):].rstrip("/"), free_port(), tmp_path / "nginx")
+    try:
+        for n in range(4):
+            assert session_from(client_address(n)).get(proxy.url + "sparql", params={"query": ASK},
+                                                       timeout=30).status_code == 200
+
+        def slow(n):
+            return session_from(client_address(n)).get(
+                proxy.url + "sparql", params={"query": SLOW}, headers=JSON, timeout=120)
+
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            futures = [pool.submit(slow, n) for n in range(4)]
+            time.sleep(0.6)
+            workers = gunicorn_workers(server.process.pid)
+            assert len(workers) == 2
+            os.kill(workers[0], signal.SIGKILL)
+            responses = [f.result() for f in futures]
+        assert [r.status_code for r in responses] == [200] * 4, [r.text[:200] for r in responses]
+        assert all("10628820" in r.text for r in responses)
+        assert workers[0] not in gunicorn_workers(server.process.pid)
+        # the kill did hit reads in flight: nginx saw their connections close and retried
+        assert "prematurely closed" in (tmp_path / "nginx" / "error.log").read_text()
+    finally:
+        proxy.stop()
