@@ -48,6 +48,9 @@ DEFAULTS: dict[str, Any] = {
     # Address-space cap of a query process, in MiB (0: none). A query that needs more is
     # stopped (503 QUERY_MEMORY_LIMIT); a child needs ~600 MiB of address space to start.
     "QUERY_MEMORY_LIMIT_MB": 2048,
+    # Seconds after which a still-running SPARQL query's process drops to nice 19 (0: never):
+    # long queries then take the CPU only when no short request wants it.
+    "QUERY_DEMOTE_AFTER": 1.0,
     # CPU niceness of the SPARQL lane's query processes (0: the same priority as the pages).
     # Measured (bench/RESULTS.md, "Reliability"): 5 did not lower the well-behaved clients'
     # p99 under abuse on 2 cores (74 ms against 59 ms at 0), so it is off by default.
@@ -96,7 +99,7 @@ _INT_KEYS = {"PORT", "WORKERS", "MAX_QUERY_BYTES", "MAX_RESULT_ROWS", "QUERY_PRO
              "PAGE_QUERY_PROCESSES", "QUERY_MEMORY_LIMIT_MB", "MAX_QUERY_DEPTH",
              "CLIENT_MAX_CONCURRENT", "QUERY_NICENESS"}
 _BOOL_KEYS = {"ACCESS_LOG"}
-_FLOAT_KEYS = {"QUERY_TIMEOUT", "CLIENT_QUERY_SECONDS", "CLIENT_WINDOW"}
+_FLOAT_KEYS = {"QUERY_TIMEOUT", "CLIENT_QUERY_SECONDS", "CLIENT_WINDOW", "QUERY_DEMOTE_AFTER"}
 _LIST_KEYS = {"SERVICE_ALLOWLIST", "TRUSTED_PROXIES"}
 
 

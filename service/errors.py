@@ -35,6 +35,8 @@ class MigkgError(Exception):
 
     status = 500
     code = "INTERNAL_ERROR"
+    #: seconds a client should wait before trying again (``Retry-After``), if any
+    retry_after: int | None = None
 
     def __init__(self, message: str, **extra: Any):
         super().__init__(message)
@@ -42,7 +44,7 @@ class MigkgError(Exception):
         self.extra = extra
 
     def headers(self) -> dict[str, str]:
-        return {}
+        return {"Retry-After": str(self.retry_after)} if self.retry_after else {}
 
 
 class ProtocolError(MigkgError):
@@ -84,28 +86,19 @@ class NotAcceptableError(MigkgError):
 class QueryTimeout(MigkgError):
     """The query ran past ``QUERY_TIMEOUT``; its process was killed."""
 
-    status, code = 503, "QUERY_TIMEOUT"
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": "10"}
+    status, code, retry_after = 503, "QUERY_TIMEOUT", 10
 
 
 class StoreUnavailable(MigkgError):
     """No dataset loaded, or the store cannot be opened."""
 
-    status, code = 503, "STORE_UNAVAILABLE"
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": "30"}
+    status, code, retry_after = 503, "STORE_UNAVAILABLE", 30
 
 
 class QueryMemoryLimit(MigkgError):
     """The query process ran out of its memory cap (``QUERY_MEMORY_LIMIT_MB``) and was replaced."""
 
-    status, code = 503, "QUERY_MEMORY_LIMIT"
-
-    def headers(self) -> dict[str, str]:
-        return {"Retry-After": "10"}
+    status, code, retry_after = 503, "QUERY_MEMORY_LIMIT", 10
 
 
 class TooManyRequests(MigkgError):

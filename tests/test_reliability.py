@@ -264,3 +264,23 @@ def test_behind_the_reference_nginx_a_killed_worker_loses_no_read(start_server, 
         assert "prematurely closed" in (tmp_path / "nginx" / "error.log").read_text()
     finally:
         proxy.stop()
+
+
+def test_a_long_query_drops_to_the_lowest_cpu_priority_and_its_process_is_replaced(make_app):
+    app = make_app(QUERY_PROCESSES=1, QUERY_DEMOTE_AFTER=0.3)
+    store = app.extensions["kg_store"]
+    store.query(ASK, lane="sparql")
+    (child,) = store.pool._children
+    base = os.getpriority(os.PRIO_PROCESS, child.process.pid)
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.update(
+        result=store.query(SLOW, format="json", lane="sparql")))
+    thread.start()
+    time.sleep(0.8)
+    assert os.getpriority(os.PRIO_PROCESS, child.process.pid) == 19
+    thread.join(timeout=60)
+    assert "10628820" in outcome["result"].body.decode() and store.pool.demoted == 1
+    (fresh,) = store.pool._children
+    assert fresh is not child and os.getpriority(os.PRIO_PROCESS, fresh.process.pid) == base
+    store.query(ASK, lane="sparql")                     # a short query is not demoted
+    assert store.pool.demoted == 1

@@ -303,6 +303,7 @@ class EmbeddedStore:
         self.pool = QueryPool(int(config.get("QUERY_PROCESSES", 1)),
                               child_args + (int(config.get("QUERY_NICENESS", 0)),))
         self.page_pool = QueryPool(int(config.get("PAGE_QUERY_PROCESSES", 1)), child_args + (0,))
+        self.pool.demote_after = float(config.get("QUERY_DEMOTE_AFTER", 0))
         self._pools = {"sparql": self.pool, "pages": self.page_pool}
 
     # -- loading -----------------------------------------------------------------------

@@ -10,7 +10,10 @@ The pool belongs to one process: it is created lazily on first use and re-create
 process has forked since (gunicorn forks its workers after the app may have been imported).
 It is thread-safe: a thread checks a child out, uses it alone, and puts it back.
 Children are started with ``spawn``, never ``fork``, so they inherit no threads, locks or
-sockets from the web worker.
+sockets from the web worker. A query still running after ``demote_after`` seconds
+(``QUERY_DEMOTE_AFTER``) has its process lowered to nice 19, so that on a busy host long queries
+take the CPU only when nothing short wants it; that process is replaced when the query ends
+(an unprivileged process cannot raise its priority back).
 """
 from __future__ import annotations
 
@@ -60,6 +63,8 @@ class QueryPool:
         self._children: list[_Child] = []
         self.replaced = 0           # children killed at the time limit (for /healthz, tests)
         self.died = 0               # children that died mid-request and were replaced
+        self.demoted = 0            # children lowered to nice 19 for a long query
+        self.demote_after = 0.0     # seconds before a running query's process is demoted
         self.memory_limit_mb = child_args[4] if len(child_args) > 4 else 0
 
     def _ensure_started(self) -> None:
@@ -101,8 +106,15 @@ class QueryPool:
                 f"all {self.size} query processes stayed busy for {timeout:g} s; "
                 "try again later") from None
         remaining = max(0.001, timeout - (time.monotonic() - started))
+        demoted = False
         try:
             child.conn.send(request)
+            if self.demote_after and remaining > self.demote_after \
+                    and not child.conn.poll(self.demote_after):
+                # A long query yields the CPU to everything short: its process drops to the
+                # lowest priority (and is replaced afterwards: it cannot be raised back).
+                demoted = self._demote(child)
+                remaining = max(0.001, timeout - (time.monotonic() - started))
             if not child.conn.poll(remaining):
                 child = self._replace(child)
                 self.replaced += 1
@@ -111,7 +123,10 @@ class QueryPool:
                     "stopped; narrow it (LIMIT, more specific patterns) or run it on a copy "
                     "of the dataset (see /.well-known/void for the dumps)",
                     limit_seconds=timeout)
-            return child.conn.recv()
+            reply = child.conn.recv()
+            if demoted:
+                child = self._replace(child)
+            return reply
         except (EOFError, OSError) as exc:
             child.process.join(timeout=1)
             code = child.process.exitcode
@@ -131,6 +146,14 @@ class QueryPool:
         finally:
             if child is not None:
                 self._idle.put(child)
+
+    def _demote(self, child: _Child) -> bool:
+        try:
+            os.setpriority(os.PRIO_PROCESS, child.process.pid, 19)
+        except OSError:
+            return False
+        self.demoted += 1
+        return True
 
     def close(self) -> None:
         with self._lock:
