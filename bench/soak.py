@@ -29,8 +29,6 @@ import json
 import os
 import random
 import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,7 +42,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 import requests  # noqa: E402
 
-from netsupport import Nginx, client_address, session_from  # noqa: E402
+from netsupport import (Nginx, children_of, client_address, command_of, free_port,  # noqa: E402
+                        session_from)
 
 OUT = ROOT / "bench" / "out"
 RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }")
@@ -52,21 +51,8 @@ SEARCHES = ["migration", "refugee", "Kazakhstan", "law", "ministry", "STAT KZ", 
             "permit", "Russia", "labour", "population", "border", "asylum", "UN DESA"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def process_tree(root: int) -> list[int]:
-    children: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                ppid = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
-            except (OSError, IndexError, ValueError):
-                continue
-            children.setdefault(ppid, []).append(int(entry))
+    children = children_of()
     tree, todo = [], [root]
     while todo:
         pid = todo.pop()
@@ -83,13 +69,6 @@ def rss_mb(pid: int) -> float | None:
     except OSError:
         return None
     return None
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
 
 
 class Server:
@@ -123,7 +102,7 @@ class Server:
         kinds = {"master": [self.process.pid], "workers": [], "query children": [],
                  "resource trackers": []}
         for pid in tree[1:]:
-            line = cmdline(pid)
+            line = command_of(pid)
             kind = ("resource trackers" if "resource_tracker" in line else
                     "query children" if "multiprocessing" in line else "workers")
             kinds[kind].append(pid)

@@ -830,10 +830,11 @@ def render_entity(iri: str, path: str, catalog: Catalog, scheme: IriScheme,
     # "Referenced by" leaves out those figures (the facet index reaches every one of them)
     figure_counts: dict[str, int] = {}
     if MIG + "Indicator" in types:
-        figure_counts[MIG + "indicator"] = _count_figures(store, MIG + "indicator", iri)
+        figure_counts[MIG + "indicator"] = _count_figures(store, "figure-count",
+                                                          scope=MIG + "indicator", entity=iri)
     if _is_country(iri, types, catalog):
-        rows = select(store, bind(load_query("country-figure-count"), entity=iri))
-        figure_counts[SDMX_DIM + "refArea"] = int(rows[0]["figures"].value) if rows else 0
+        figure_counts[SDMX_DIM + "refArea"] = _count_figures(store, "country-figure-count",
+                                                             entity=iri)
     faceted = [(p, n) for p, n in figure_counts.items() if n > _max_figures()]
     if scheme.kind(iri) == "source":
         # a source page lists its figures (the first SOURCE_PAGE_FIGURES, with links to all of
@@ -1091,9 +1092,10 @@ def _max_figures() -> int:
     return max(0, int(current_app.config.get("PAGE_MAX_FIGURES", 500)))
 
 
-def _count_figures(store, scope: str, iri: str) -> int:
-    """How many figures point at ``iri`` through ``scope`` (one index scan)."""
-    rows = select(store, bind(load_query("figure-count"), scope=scope, entity=iri))
+def _count_figures(store, query: str, **bindings) -> int:
+    """The ``?figures`` count of page query ``query`` (``figure-count``: the figures pointing
+    at ``entity`` through ``scope``; ``country-figure-count``: a country page's figures)."""
+    rows = select(store, bind(load_query(query), **bindings))
     return int(rows[0]["figures"].value) if rows and rows[0].get("figures") else 0
 
 

@@ -122,8 +122,8 @@ def load(config: dict, paths: list[Path] | None = None, fmt: str | None = None) 
     origin: dict = {}
     project_graphs = set()
     for source in files:
-        parsed_file = parsed.get(source) or read(source.path, source.format,
-                                                   absolute=source.graph is not None)
+        parsed_file = parsed[source] if source in parsed else \
+            read(source.path, source.format, absolute=source.graph is not None)
         for ctx in parsed_file.graphs():
             if not len(ctx):
                 continue
@@ -137,9 +137,9 @@ def load(config: dict, paths: list[Path] | None = None, fmt: str | None = None) 
             target += ctx
             for subject in ctx.subjects(unique=True):
                 origin.setdefault(subject, source.path)
-    if project_graphs:
+    if project_graphs:   # the subclass axioms wherever they are (the ontology graph, as a rule)
         ontology = Graph()
-        for s, o in ((s, o) for ctx in dataset.graphs() for s, o in ctx.subject_objects(RDFS.subClassOf)):
-            ontology.add((s, RDFS.subClassOf, o))
+        for ctx in dataset.graphs():
+            ontology += ctx.triples((None, RDFS.subClassOf, None))
         materialise_types(dataset, ontology, project_graphs)
     return LoadedSources(dataset, files, origin)

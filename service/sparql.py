@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from flask import (Blueprint, Response, abort, current_app, g, jsonify, render_template,
-                   request, send_from_directory, url_for)
+                   request, send_from_directory)
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import http_date
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -26,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from netsupport import free_port as free_port_number
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_DATASET = FIXTURES / "dataset"
@@ -115,15 +115,9 @@ def client(app):
     return app.test_client()
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def free_port():
-    return _free_port
+    return free_port_number
 
 
 @dataclass
@@ -159,7 +153,7 @@ class ServerFactory:
         self._servers: list[Server] = []
 
     def __call__(self, **config) -> Server:
-        port = _free_port()
+        port = free_port_number()
         workdir = self._tmp.mktemp("server")
         settings = {
             "DATASET_DIR": str(FIXTURE_DATASET),

@@ -75,17 +75,34 @@ class Nginx:
         self.process.wait(timeout=20)
 
 
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def children_of() -> dict[int, list[int]]:
+    """Every process's children, read from /proc (parent pid -> child pids)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                ppid = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+    return children
+
+
+def command_of(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/cmdline", "rb").read().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
+
+
 def gunicorn_workers(master: int) -> list[int]:
     """The worker processes of the gunicorn master ``master`` (not their query processes)."""
-    workers = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            ppid = int(open(f"/proc/{entry}/stat").read().rsplit(")", 1)[1].split()[1])
-            command = open(f"/proc/{entry}/cmdline", "rb").read()
-        except (OSError, IndexError, ValueError):
-            continue
-        if ppid == master and b"multiprocessing" not in command:
-            workers.append(int(entry))
-    return workers
+    return [pid for pid in children_of().get(master, [])
+            if "multiprocessing" not in command_of(pid)]

@@ -294,16 +294,18 @@ class EmbeddedStore:
         self._link = self.store_dir / "current"
         self._meta_target: str | None = None
         self._meta: dict[str, Any] | None = None
+        memory_mb = int(config.get("QUERY_MEMORY_LIMIT_MB", 0))
         child_args = (str(self._link), MIGKG, self.max_rows,
-                      int(config.get("MEMORY_COPY_MAX_TRIPLES", 0)),
-                      int(config.get("QUERY_MEMORY_LIMIT_MB", 0)))
+                      int(config.get("MEMORY_COPY_MAX_TRIPLES", 0)), memory_mb)
         # Two lanes of query children: the SPARQL endpoint's (user queries, which the fair
         # share admits) and the pages' (entity pages, search, /healthz), so that no amount of
         # SPARQL load can take the pages' children.
         self.pool = QueryPool(int(config.get("QUERY_PROCESSES", 1)),
-                              child_args + (int(config.get("QUERY_NICENESS", 0)),))
-        self.page_pool = QueryPool(int(config.get("PAGE_QUERY_PROCESSES", 1)), child_args + (0,))
-        self.pool.demote_after = float(config.get("QUERY_DEMOTE_AFTER", 0))
+                              child_args + (int(config.get("QUERY_NICENESS", 0)),),
+                              memory_limit_mb=memory_mb,
+                              demote_after=float(config.get("QUERY_DEMOTE_AFTER", 0)))
+        self.page_pool = QueryPool(int(config.get("PAGE_QUERY_PROCESSES", 1)), child_args + (0,),
+                                   memory_limit_mb=memory_mb)
         self._pools = {"sparql": self.pool, "pages": self.page_pool}
 
     # -- loading -----------------------------------------------------------------------

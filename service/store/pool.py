@@ -53,7 +53,8 @@ class _Child:
 class QueryPool:
     """``size`` children answering requests for one store directory."""
 
-    def __init__(self, size: int, child_args: tuple):
+    def __init__(self, size: int, child_args: tuple, *, memory_limit_mb: int = 0,
+                 demote_after: float = 0.0):
         self.size = max(1, int(size))
         self._child_args = child_args
         self._ctx = multiprocessing.get_context("spawn")
@@ -64,8 +65,8 @@ class QueryPool:
         self.replaced = 0           # children killed at the time limit (for /healthz, tests)
         self.died = 0               # children that died mid-request and were replaced
         self.demoted = 0            # children lowered to nice 19 for a long query
-        self.demote_after = 0.0     # seconds before a running query's process is demoted
-        self.memory_limit_mb = child_args[4] if len(child_args) > 4 else 0
+        self.demote_after = float(demote_after)   # seconds before a long query is demoted
+        self.memory_limit_mb = int(memory_limit_mb)   # the children's cap, for error messages
 
     def _ensure_started(self) -> None:
         if self._pid == os.getpid():
