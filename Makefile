@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install serve build validate test clean editor-assets test-deps
+.PHONY: install serve build validate test clean editor-assets test-deps lint
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,7 +55,11 @@ validate: install
 serve: build
 	$(BIN)/migkg serve
 
-test: install test-deps
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: install test-deps lint
 	$(BIN)/python -m pytest
 
 clean:

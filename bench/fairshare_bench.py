@@ -6,6 +6,7 @@ every SPARQL request pays: two short SQLite transactions on the shared state fil
 Prints the median and p99 of admit+release in microseconds, with 1 and with 8 clients, on a
 file in a temporary folder (as STORE_DIR/fairshare.sqlite is).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -35,8 +36,10 @@ def main() -> None:
             fair.release(ticket, client, 0.001)
             times.append(time.perf_counter() - started)
         times.sort()
-        print(f"{clients} client(s), {args.n} admissions: admit+release median "
-              f"{statistics.median(times) * 1e6:.0f} us, p99 {times[int(len(times) * 0.99)] * 1e6:.0f} us")
+        print(
+            f"{clients} client(s), {args.n} admissions: admit+release median "
+            f"{statistics.median(times) * 1e6:.0f} us, p99 {times[int(len(times) * 0.99)] * 1e6:.0f} us"
+        )
 
 
 if __name__ == "__main__":

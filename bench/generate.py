@@ -20,6 +20,7 @@ Output: ``<out>/dataset.nq`` and ``<out>/version.json`` in the layout ``migkg bu
 
 Usage: ``python bench/generate.py --real var/dataset --out bench/out/bench50``
 """
+
 from __future__ import annotations
 
 import argparse
@@ -47,13 +48,27 @@ ELI = "http://data.europa.eu/eli/ontology#"
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 EXTRA_COUNTRIES = {
-    "nl": "Netherlands", "it": "Italy", "be": "Belgium", "at": "Austria", "ch": "Switzerland",
-    "fi": "Finland", "no": "Norway", "dk": "Denmark", "pt": "Portugal", "ro": "Romania",
-    "az": "Azerbaijan", "ge": "Georgia", "md": "Moldova", "lv": "Latvia",
+    "nl": "Netherlands",
+    "it": "Italy",
+    "be": "Belgium",
+    "at": "Austria",
+    "ch": "Switzerland",
+    "fi": "Finland",
+    "no": "Norway",
+    "dk": "Denmark",
+    "pt": "Portugal",
+    "ro": "Romania",
+    "az": "Azerbaijan",
+    "ge": "Georgia",
+    "md": "Moldova",
+    "lv": "Latvia",
 }
 FAMILIES = ("national", "undesa", "worldbank", "unhcr")
-FAMILY_SOURCES = {"undesa": "un-desa-ims-2024", "worldbank": "world-bank-wdi",
-                  "unhcr": "unhcr-refugee-statistics"}
+FAMILY_SOURCES = {
+    "undesa": "un-desa-ims-2024",
+    "worldbank": "world-bank-wdi",
+    "unhcr": "unhcr-refugee-statistics",
+}
 FLOW_INDICATORS = ("immigration-flow", "emigration-flow")
 YEARS = range(1995, 2025)
 
@@ -81,8 +96,10 @@ class Writer:
 
 def _real_resources(nquads: str, base: str, kind: str) -> list[str]:
     """Local names of ``<base>id/<kind>/<name>`` subjects typed in the real data."""
-    pattern = re.compile(r"^<" + re.escape(base) + r"id/" + kind + r"/([^>/]+)> <"
-                         + re.escape(RDF_TYPE) + ">", re.MULTILINE)
+    pattern = re.compile(
+        r"^<" + re.escape(base) + r"id/" + kind + r"/([^>/]+)> <" + re.escape(RDF_TYPE) + ">",
+        re.MULTILINE,
+    )
     return sorted(set(pattern.findall(nquads)))
 
 
@@ -102,23 +119,40 @@ def generate(real_dir: Path, out: Path, *, seed: int = 2024, density: float = 0.
     a, label = _iri(RDF_TYPE), _iri(RDFS_LABEL)
     pref = _iri(SKOS + "prefLabel")
 
-    countries = sorted(set(_real_resources(real, base, "area")) & set(
-        re.findall(r"^<" + re.escape(base) + r"id/area/([a-z]{2})> <" + re.escape(MIG)
-                   + r"isoAlpha2>", real, re.MULTILINE)))
+    countries = sorted(
+        set(_real_resources(real, base, "area"))
+        & set(
+            re.findall(
+                r"^<" + re.escape(base) + r"id/area/([a-z]{2})> <" + re.escape(MIG) + r"isoAlpha2>",
+                real,
+                re.MULTILINE,
+            )
+        )
+    )
     for code, name in sorted(EXTRA_COUNTRIES.items()):
         if code not in countries:
             w.add(i(f"id/area/{code}"), a, _iri(MIG + "Country"), graph_ref)
             w.add(i(f"id/area/{code}"), pref, _literal(name, lang="en"), graph_ref)
             w.add(i(f"id/area/{code}"), label, _literal(name, lang="en"), graph_ref)
-            w.add(i(f"id/area/{code}"), _iri(MIG + "isoAlpha2"),
-                  _literal(code.upper(), MIG + "ISO3166Alpha2"), graph_ref)
+            w.add(
+                i(f"id/area/{code}"),
+                _iri(MIG + "isoAlpha2"),
+                _literal(code.upper(), MIG + "ISO3166Alpha2"),
+                graph_ref,
+            )
             countries.append(code)
     countries = sorted(countries)[:50]
 
     counts = {}
     for line in real.splitlines():
-        match = re.match(r"^\S+ <" + re.escape(MIG) + r"indicator> <" + re.escape(base)
-                         + r"id/indicator/([^>]+)>", line)
+        match = re.match(
+            r"^\S+ <"
+            + re.escape(MIG)
+            + r"indicator> <"
+            + re.escape(base)
+            + r"id/indicator/([^>]+)>",
+            line,
+        )
         if match:
             counts[match.group(1)] = counts.get(match.group(1), 0) + 1
     indicators = sorted(counts, key=lambda name: (-counts[name], name))[:60]
@@ -127,8 +161,13 @@ def generate(real_dir: Path, out: Path, *, seed: int = 2024, density: float = 0.
             indicators[-1] = name
 
     # Periods: reuse the real year resources, add the missing ones in the same shape.
-    real_years = set(re.findall(r"^<" + re.escape(base) + r"id/period/(\d{4})> <"
-                                + re.escape(TIME) + r"hasBeginning>", real, re.MULTILINE))
+    real_years = set(
+        re.findall(
+            r"^<" + re.escape(base) + r"id/period/(\d{4})> <" + re.escape(TIME) + r"hasBeginning>",
+            real,
+            re.MULTILINE,
+        )
+    )
     for year in YEARS:
         if str(year) in real_years:
             continue
@@ -153,33 +192,50 @@ def generate(real_dir: Path, out: Path, *, seed: int = 2024, density: float = 0.
         source = i(f"id/source/bench-national-{country}")
         publisher = i(f"id/authority/bench-{country}-statistics")
         w.add(source, a, _iri(DCAT + "Dataset"), graph_ref)
-        w.add(source, _iri(DCT + "title"),
-              _literal(f"Official statistics of {country.upper()}", lang="en"), graph_ref)
+        w.add(
+            source,
+            _iri(DCT + "title"),
+            _literal(f"Official statistics of {country.upper()}", lang="en"),
+            graph_ref,
+        )
         w.add(source, _iri(DCT + "publisher"), publisher, graph_ref)
         w.add(publisher, a, _iri(MIG + "StateAuthority"), graph_ref)
-        w.add(publisher, label, _literal(f"Statistics office of {country.upper()}", lang="en"),
-              graph_ref)
+        w.add(
+            publisher,
+            label,
+            _literal(f"Statistics office of {country.upper()}", lang="en"),
+            graph_ref,
+        )
     for family in FAMILIES:
         publication = i(f"id/publication/bench-{family}")
         w.add(publication, a, _iri(MIG + "Publication"), graph_ref)
-        w.add(publication, label, _literal(f"Benchmark compilation ({family})", lang="en"),
-              graph_ref)
+        w.add(
+            publication, label, _literal(f"Benchmark compilation ({family})", lang="en"), graph_ref
+        )
 
     # Observations.
     base_values = {(c, ind): rng.uniform(500, 500_000) for c in countries for ind in indicators}
     growth = {(c, ind): rng.uniform(0.97, 1.04) for c in countries for ind in indicators}
     bias = {f: rng.uniform(-0.06, 0.06) for f in FAMILIES}
     fixed = {
-        "ethnicGroup": i("id/code/ethnic-group-all"), "permitCategory": i("id/code/permit-category-all"),
-        "offenceType": i("id/code/offence-type-all"), "region": i("id/area/all-regions"),
+        "ethnicGroup": i("id/code/ethnic-group-all"),
+        "permitCategory": i("id/code/permit-category-all"),
+        "offenceType": i("id/code/offence-type-all"),
+        "region": i("id/area/all-regions"),
         "facility": i("id/code/facility-all"),
     }
     p_dataset, p_indicator = _iri(QB + "dataSet"), _iri(MIG + "indicator")
-    p_area, p_period, p_sex = (_iri(SDMX_DIM + "refArea"), _iri(SDMX_DIM + "refPeriod"),
-                               _iri(SDMX_DIM + "sex"))
+    p_area, p_period, p_sex = (
+        _iri(SDMX_DIM + "refArea"),
+        _iri(SDMX_DIM + "refPeriod"),
+        _iri(SDMX_DIM + "sex"),
+    )
     p_counterpart = _iri(MIG + "counterpartArea")
-    p_value, p_unit, p_status = (_iri(SDMX_MEASURE + "obsValue"), _iri(SDMX_ATTR + "unitMeasure"),
-                                 _iri(SDMX_ATTR + "obsStatus"))
+    p_value, p_unit, p_status = (
+        _iri(SDMX_MEASURE + "obsValue"),
+        _iri(SDMX_ATTR + "unitMeasure"),
+        _iri(SDMX_ATTR + "obsStatus"),
+    )
     p_published, p_locator = _iri(MIG + "publishedValue"), _iri(MIG + "locator")
     p_derived, p_primary = _iri(PROV + "wasDerivedFrom"), _iri(PROV + "hadPrimarySource")
     fixed_pairs = [(_iri(MIG + k), v) for k, v in fixed.items()]
@@ -197,7 +253,9 @@ def generate(real_dir: Path, out: Path, *, seed: int = 2024, density: float = 0.
             if indicator == "refugees":
                 breakdowns += [("world", "F"), ("world", "M")]
             for year in YEARS:
-                trend = base_values[country, indicator] * growth[country, indicator] ** (year - 1995)
+                trend = base_values[country, indicator] * growth[country, indicator] ** (
+                    year - 1995
+                )
                 for family in FAMILIES:
                     for counterpart, sex in breakdowns:
                         if rng.random() >= density:
@@ -208,8 +266,10 @@ def generate(real_dir: Path, out: Path, *, seed: int = 2024, density: float = 0.
                         source = source_of(family, country)
                         dataset = f"id/dataset/bench-{country}-{family}"
                         datasets.add((dataset, family, source))
-                        obs = i(f"id/observation/bench-{country}-{indicator}-{year}-{family}"
-                                f"-{counterpart}-{sex}")
+                        obs = i(
+                            f"id/observation/bench-{country}-{indicator}-{year}-{family}"
+                            f"-{counterpart}-{sex}"
+                        )
                         g = graphs[family]
                         w.add(obs, a, observation_class, g)
                         w.add(obs, p_dataset, i(dataset), g)
@@ -226,9 +286,14 @@ def generate(real_dir: Path, out: Path, *, seed: int = 2024, density: float = 0.
                         w.add(obs, p_published, _literal(f"{value:,}"), g)
                         w.add(obs, p_derived, i(f"id/publication/bench-{family}"), g)
                         w.add(obs, p_primary, i(f"id/source/{source}"), g)
-                        locator = ("Table 1" if country == "kz" and family == "national"
-                                   and 2009 <= year <= 2014 and counterpart != "ru"
-                                   else f"Table {1 + indicators.index(indicator) % 9}")
+                        locator = (
+                            "Table 1"
+                            if country == "kz"
+                            and family == "national"
+                            and 2009 <= year <= 2014
+                            and counterpart != "ru"
+                            else f"Table {1 + indicators.index(indicator) % 9}"
+                        )
                         w.add(obs, p_locator, _literal(locator), g)
                         observations += 1
     for dataset, family, source in sorted(datasets):
@@ -245,22 +310,40 @@ def generate(real_dir: Path, out: Path, *, seed: int = 2024, density: float = 0.
         for k in range(8):
             authority = i(f"id/authority/bench-{country}-{k}")
             w.add(authority, a, _iri(MIG + kinds[k % len(kinds)]), graph_ref)
-            w.add(authority, label, _literal(f"Authority {k} of {country.upper()}", lang="en"),
-                  graph_ref)
+            w.add(
+                authority,
+                label,
+                _literal(f"Authority {k} of {country.upper()}", lang="en"),
+                graph_ref,
+            )
             for function in rng.sample(functions, 6):
                 for period, status in (("asof-2016-04", "performs"),) + (
-                        (("from-2022", rng.choice(("performs", "ceased"))),)
-                        if rng.random() < 0.3 else ()):
+                    (("from-2022", rng.choice(("performs", "ceased"))),)
+                    if rng.random() < 0.3
+                    else ()
+                ):
                     assignment = i(f"id/assignment/bench/{country}-{k}/{function}/{period}")
                     w.add(assignment, a, _iri(MIG + "FunctionAssignment"), graph_ref)
                     w.add(assignment, _iri(MIG + "authority"), authority, graph_ref)
-                    w.add(assignment, _iri(MIG + "function"), i(f"id/function/{function}"), graph_ref)
-                    w.add(assignment, _iri(MIG + "assignmentStatus"),
-                          i(f"id/assignment-status/{status}"), graph_ref)
-                    w.add(assignment, _iri(MIG + "validDuring"), i(f"id/period/{period}"), graph_ref)
+                    w.add(
+                        assignment, _iri(MIG + "function"), i(f"id/function/{function}"), graph_ref
+                    )
+                    w.add(
+                        assignment,
+                        _iri(MIG + "assignmentStatus"),
+                        i(f"id/assignment-status/{status}"),
+                        graph_ref,
+                    )
+                    w.add(
+                        assignment, _iri(MIG + "validDuring"), i(f"id/period/{period}"), graph_ref
+                    )
                     w.add(assignment, p_derived, i("id/publication/bench-national"), graph_ref)
-                    w.add(authority, _iri(MIG + "hasMigrationFunction"),
-                          i(f"id/function/{function}"), graph_ref)
+                    w.add(
+                        authority,
+                        _iri(MIG + "hasMigrationFunction"),
+                        i(f"id/function/{function}"),
+                        graph_ref,
+                    )
         for k in range(8):
             law = i(f"id/law/bench-{country}-{k}")
             adopted = rng.randint(1992, 2020)
@@ -274,21 +357,38 @@ def generate(real_dir: Path, out: Path, *, seed: int = 2024, density: float = 0.
                 w.add(amendment, a, _iri(MIG + "Amendment"), graph_ref)
                 w.add(amendment, _iri(ELI + "amends"), law, graph_ref)
                 w.add(law, _iri(ELI + "amended_by"), amendment, graph_ref)
-                w.add(amendment, _iri(MIG + "adoptionYear"), _literal(str(year), XSD + "gYear"),
-                      graph_ref)
+                w.add(
+                    amendment,
+                    _iri(MIG + "adoptionYear"),
+                    _literal(str(year), XSD + "gYear"),
+                    graph_ref,
+                )
 
     out.mkdir(parents=True, exist_ok=True)
     nquads = real + "\n".join(w.lines) + "\n"
     (out / "dataset.nq").write_text(nquads, encoding="utf-8")
     version = hashlib.sha256(nquads.encode("utf-8")).hexdigest()[:16]
     lines = nquads.count("\n")
-    meta = {"version": version, "built": "2026-01-01T00:00:00+00:00", "triples": lines,
-            "graphs": sorted(set(stamp["graphs"]) | {base + "graph/bench-reference"}
-                             | {base + f"graph/bench-{f}" for f in FAMILIES}),
-            "generator": {"seed": seed, "density": density, "countries": len(countries),
-                          "indicators": len(indicators), "years": len(YEARS),
-                          "sources": len(FAMILIES), "observations": observations,
-                          "seconds": round(time.perf_counter() - started, 1)}}
+    meta = {
+        "version": version,
+        "built": "2026-01-01T00:00:00+00:00",
+        "triples": lines,
+        "graphs": sorted(
+            set(stamp["graphs"])
+            | {base + "graph/bench-reference"}
+            | {base + f"graph/bench-{f}" for f in FAMILIES}
+        ),
+        "generator": {
+            "seed": seed,
+            "density": density,
+            "countries": len(countries),
+            "indicators": len(indicators),
+            "years": len(YEARS),
+            "sources": len(FAMILIES),
+            "observations": observations,
+            "seconds": round(time.perf_counter() - started, 1),
+        },
+    }
     (out / "version.json").write_text(json.dumps(meta, indent=2) + "\n", encoding="utf-8")
     return meta
 

@@ -7,6 +7,7 @@ graph written as the merge of the named graphs, optimize, statistics) and, in th
 the bulk load alone as the baseline, so the cost of the merge shows as a ratio. Peak RSS is
 the child process's ``ru_maxrss``.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,9 +30,16 @@ def _full(dataset: str, out) -> None:
         started = time.perf_counter()
         meta = load_dataset(dataset, store_dir)
         total = time.perf_counter() - started
-    out.put({"total": total, "load": meta["load_seconds"], "optimize": meta["optimize_seconds"],
-             "statistics": meta["statistics_seconds"], "triples": meta["triples"],
-             "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024})
+    out.put(
+        {
+            "total": total,
+            "load": meta["load_seconds"],
+            "optimize": meta["optimize_seconds"],
+            "statistics": meta["statistics_seconds"],
+            "triples": meta["triples"],
+            "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        }
+    )
 
 
 def _bulk_only(dataset: str, out) -> None:
@@ -63,11 +71,22 @@ def main() -> None:
             continue
         fulls = [run(_full, str(dataset)) for _ in range(3)]
         bulks = [run(_bulk_only, str(dataset)) for _ in range(3)]
-        med = lambda key, items: statistics.median(r[key] for r in items)
-        rows.append({"dataset": name, "triples": fulls[0]["triples"],
-                     "bulk_only": med("bulk", bulks), "load_with_merge": med("load", fulls),
-                     "optimize": med("optimize", fulls), "statistics": med("statistics", fulls),
-                     "total": med("total", fulls), "rss_mb": max(r["rss_mb"] for r in fulls)})
+
+        def med(key, items):
+            return statistics.median(r[key] for r in items)
+
+        rows.append(
+            {
+                "dataset": name,
+                "triples": fulls[0]["triples"],
+                "bulk_only": med("bulk", bulks),
+                "load_with_merge": med("load", fulls),
+                "optimize": med("optimize", fulls),
+                "statistics": med("statistics", fulls),
+                "total": med("total", fulls),
+                "rss_mb": max(r["rss_mb"] for r in fulls),
+            }
+        )
     print(json.dumps(rows, indent=2))
 
 

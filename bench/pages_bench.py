@@ -18,6 +18,7 @@ JSON) it picks up to ``--sample`` entities of that type from the pages catalogue
 
 Prints one JSON document (medians and p95 in ms, requests/s) and a Markdown table.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -89,10 +90,21 @@ def sample_paths(app, size: int) -> dict[str, list[str]]:
         step = max(1, len(iris) // size)
         return [scheme.page_url(i) for i in iris[::step][:size]]
 
-    indicators = [i for i in by_kind.get("indicator", []) if MIG + "Indicator" in
-                  catalog.types.get(i, ())]
-    words = ["stat kz", "refugees", "committee", "migration", "kazakhstan", "law", "unhcr",
-             "population", "labour", "border"]
+    indicators = [
+        i for i in by_kind.get("indicator", []) if MIG + "Indicator" in catalog.types.get(i, ())
+    ]
+    words = [
+        "stat kz",
+        "refugees",
+        "committee",
+        "migration",
+        "kazakhstan",
+        "law",
+        "unhcr",
+        "population",
+        "labour",
+        "border",
+    ]
     return {
         "home": ["/"],
         "authority": pick(by_kind.get("authority", [])),
@@ -109,8 +121,14 @@ def in_process(dataset: Path, store: Path, size: int) -> tuple[dict, dict[str, l
     from service import create_app
 
     results: dict[str, dict] = {}
-    cold_app = create_app({"DATASET_DIR": str(dataset), "STORE_DIR": str(store),
-                           "ACCESS_LOG": False, "PAGE_CACHE_SIZE": 0})
+    cold_app = create_app(
+        {
+            "DATASET_DIR": str(dataset),
+            "STORE_DIR": str(store),
+            "ACCESS_LOG": False,
+            "PAGE_CACHE_SIZE": 0,
+        }
+    )
     started = time.perf_counter()
     paths = sample_paths(cold_app, size)
     catalog_seconds = time.perf_counter() - started
@@ -123,11 +141,15 @@ def in_process(dataset: Path, store: Path, size: int) -> tuple[dict, dict[str, l
                 response = client.get(path, headers=HTML)
                 times.append((time.perf_counter() - t0) * 1000)
                 assert response.status_code == 200, (path, response.status_code)
-        results[kind] = {"n": len(times), "cold_median_ms": round(statistics.median(times), 2),
-                         "cold_p95_ms": round(_percentile(times, 0.95), 2)}
+        results[kind] = {
+            "n": len(times),
+            "cold_median_ms": round(statistics.median(times), 2),
+            "cold_p95_ms": round(_percentile(times, 0.95), 2),
+        }
     cold_app.extensions["kg_store"].close()
-    warm_app = create_app({"DATASET_DIR": str(dataset), "STORE_DIR": str(store),
-                           "ACCESS_LOG": False})
+    warm_app = create_app(
+        {"DATASET_DIR": str(dataset), "STORE_DIR": str(store), "ACCESS_LOG": False}
+    )
     client = warm_app.test_client()
     for kind in KINDS:
         for path in paths[kind]:
@@ -138,8 +160,10 @@ def in_process(dataset: Path, store: Path, size: int) -> tuple[dict, dict[str, l
                 t0 = time.perf_counter()
                 client.get(path, headers=HTML)
                 times.append((time.perf_counter() - t0) * 1000)
-        results[kind].update(warm_median_ms=round(statistics.median(times), 3),
-                             warm_p95_ms=round(_percentile(times, 0.95), 3))
+        results[kind].update(
+            warm_median_ms=round(statistics.median(times), 3),
+            warm_p95_ms=round(_percentile(times, 0.95), 3),
+        )
     warm_app.extensions["kg_store"].close()
     results["_catalog_seconds"] = round(catalog_seconds, 2)
     return results, paths
@@ -175,20 +199,36 @@ def wrk(url: str, paths: list[str], seconds: int, workdir: Path) -> dict:
     listing = workdir / "paths.txt"
     listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
     env = dict(os.environ, PATHS_FILE=str(listing))
-    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", str(script), url],
-                         capture_output=True, text=True, env=env, timeout=seconds + 60)
-    line = next(l for l in out.stdout.splitlines() if l.startswith("RESULT"))
+    out = subprocess.run(
+        ["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", str(script), url],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=seconds + 60,
+    )
+    line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))
     rps, p50, p95, errors, total = line.split()[1:]
-    return {"rps": round(float(rps)), "median_ms": round(float(p50), 2),
-            "p95_ms": round(float(p95), 2), "non_2xx": int(errors), "requests": int(total)}
+    return {
+        "rps": round(float(rps)),
+        "median_ms": round(float(p50), 2),
+        "p95_ms": round(float(p95), 2),
+        "non_2xx": int(errors),
+        "requests": int(total),
+    }
 
 
 def single_pages(dataset: Path, store: Path, pages: list[str]) -> dict:
     """Cold in-process render time (median of 7 after one warm-up) and size of given pages."""
     from service import create_app
 
-    app = create_app({"DATASET_DIR": str(dataset), "STORE_DIR": str(store),
-                      "ACCESS_LOG": False, "PAGE_CACHE_SIZE": 0})
+    app = create_app(
+        {
+            "DATASET_DIR": str(dataset),
+            "STORE_DIR": str(store),
+            "ACCESS_LOG": False,
+            "PAGE_CACHE_SIZE": 0,
+        }
+    )
     client = app.test_client()
     results = {}
     for path in pages:
@@ -198,23 +238,39 @@ def single_pages(dataset: Path, store: Path, pages: list[str]) -> dict:
             t0 = time.perf_counter()
             response = client.get(path, headers=HTML)
             times.append((time.perf_counter() - t0) * 1000)
-        results[path] = {"status": response.status_code, "bytes": len(response.data),
-                         "cold_median_ms": round(statistics.median(times), 2)}
+        results[path] = {
+            "status": response.status_code,
+            "bytes": len(response.data),
+            "cold_median_ms": round(statistics.median(times), 2),
+        }
     app.extensions["kg_store"].close()
     return results
 
 
-def over_http(dataset: Path, store: Path, paths: dict[str, list[str]], workers: int,
-              seconds: int) -> dict:
+def over_http(
+    dataset: Path, store: Path, paths: dict[str, list[str]], workers: int, seconds: int
+) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="pages-bench-"))
     results: dict[str, dict] = {}
     try:
         port = _free_port()
         (workdir / "bare.py").write_text(BARE_APP, encoding="utf-8")
-        bare = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", str(workers), "-b",
-                                 f"127.0.0.1:{port}", "bare:app"], cwd=workdir,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                start_new_session=True)
+        bare = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "-w",
+                str(workers),
+                "-b",
+                f"127.0.0.1:{port}",
+                "bare:app",
+            ],
+            cwd=workdir,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             _wait(f"http://127.0.0.1:{port}/", bare)
             results["bare_flask"] = wrk(f"http://127.0.0.1:{port}", ["/"], seconds, workdir)
@@ -222,16 +278,27 @@ def over_http(dataset: Path, store: Path, paths: dict[str, list[str]], workers: 
             _stop(bare)
         for label, cache in (("warm", "2048"), ("cold", "0")):
             port = _free_port()
-            env = dict(os.environ, MIGKG_DATASET_DIR=str(dataset), MIGKG_STORE_DIR=str(store),
-                       MIGKG_PORT=str(port), MIGKG_WORKERS=str(workers), MIGKG_ACCESS_LOG="0",
-                       MIGKG_PAGE_CACHE_SIZE=cache)
-            server = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=ROOT,
-                                      env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL, start_new_session=True)
+            env = dict(
+                os.environ,
+                MIGKG_DATASET_DIR=str(dataset),
+                MIGKG_STORE_DIR=str(store),
+                MIGKG_PORT=str(port),
+                MIGKG_WORKERS=str(workers),
+                MIGKG_ACCESS_LOG="0",
+                MIGKG_PAGE_CACHE_SIZE=cache,
+            )
+            server = subprocess.Popen(
+                [sys.executable, "-m", "service.cli", "serve"],
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                start_new_session=True,
+            )
             try:
                 base = f"http://127.0.0.1:{port}"
                 _wait(base + "/healthz", server)
-                for _ in range(workers * 2):      # every worker builds its catalogue
+                for _ in range(workers * 2):  # every worker builds its catalogue
                     _wait(base + "/", server)
                 # warm-up: catalogue, memo, query children. Each worker memoises for itself
                 # and the kernel hands connections to whichever accepts first, so the warm
@@ -240,10 +307,10 @@ def over_http(dataset: Path, store: Path, paths: dict[str, list[str]], workers: 
                 for kind in KINDS:
                     for _ in range(rounds):
                         for path in paths[kind]:
-                            urllib.request.urlopen(urllib.request.Request(
-                                base + path, headers=HTML), timeout=120).read()
-                    results.setdefault(kind, {})[label] = wrk(base, paths[kind], seconds,
-                                                              workdir)
+                            urllib.request.urlopen(
+                                urllib.request.Request(base + path, headers=HTML), timeout=120
+                            ).read()
+                    results.setdefault(kind, {})[label] = wrk(base, paths[kind], seconds, workdir)
             finally:
                 _stop(server)
     finally:
@@ -253,18 +320,23 @@ def over_http(dataset: Path, store: Path, paths: dict[str, list[str]], workers: 
 
 def table(label: str, local: dict, http: dict) -> str:
     bare = http["bare_flask"]["rps"]
-    lines = [f"| page ({label}) | in-process cold median / p95 ms | in-process warm median ms | "
-             f"HTTP cold req/s (median ms) | HTTP warm req/s (median / p95 ms) | warm / bare |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        f"| page ({label}) | in-process cold median / p95 ms | in-process warm median ms | "
+        f"HTTP cold req/s (median ms) | HTTP warm req/s (median / p95 ms) | warm / bare |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for kind in KINDS:
         lp, hp = local[kind], http[kind]
         lines.append(
             f"| {kind} (n={lp['n']}) | {lp['cold_median_ms']} / {lp['cold_p95_ms']} | "
             f"{lp['warm_median_ms']} | {hp['cold']['rps']} ({hp['cold']['median_ms']}) | "
             f"{hp['warm']['rps']} ({hp['warm']['median_ms']} / {hp['warm']['p95_ms']}) | "
-            f"{hp['warm']['rps'] / bare:.2f} |")
-    lines.append(f"| bare Flask route | | | | {bare} ({http['bare_flask']['median_ms']} / "
-                 f"{http['bare_flask']['p95_ms']}) | 1.00 |")
+            f"{hp['warm']['rps'] / bare:.2f} |"
+        )
+    lines.append(
+        f"| bare Flask route | | | | {bare} ({http['bare_flask']['median_ms']} / "
+        f"{http['bare_flask']['p95_ms']}) | 1.00 |"
+    )
     return "\n".join(lines)
 
 
@@ -276,8 +348,12 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seconds", type=int, default=6)
-    parser.add_argument("--pages", nargs="+", metavar="PATH",
-                        help="only these pages: cold in-process median of 7 and size, no HTTP")
+    parser.add_argument(
+        "--pages",
+        nargs="+",
+        metavar="PATH",
+        help="only these pages: cold in-process median of 7 and size, no HTTP",
+    )
     args = parser.parse_args()
     if args.pages:
         print(json.dumps(single_pages(args.dataset, args.store, args.pages), indent=2))

@@ -17,6 +17,7 @@ time budget per query. HTTP = ``wrk`` (Debian) against ``migkg serve`` (gunicorn
 127.0.0.1, 16 connections, GET with the query in the URL and ``Accept`` for SPARQL JSON.
 Every load-generating phase is bounded in time and talks to loopback only.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -39,9 +40,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 CORES = os.cpu_count() or 2
-BASE = "https://w3id.org/migkg/"   # the data namespace: query base, as the endpoint uses
-RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
-           "?m ?n1 ?o }")
+BASE = "https://w3id.org/migkg/"  # the data namespace: query base, as the endpoint uses
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n1 ?o }"
 
 sys.path.insert(0, str(ROOT))
 
@@ -51,6 +51,7 @@ def log(*args) -> None:
 
 
 # -- the query mix ----------------------------------------------------------------------------
+
 
 def query_mix() -> list[tuple[str, str, str]]:
     """``(name, kind, text)``: kind is "example" or "mix"."""
@@ -66,10 +67,15 @@ def query_mix() -> list[tuple[str, str, str]]:
 
 # -- datasets --------------------------------------------------------------------------------
 
+
 def build_real() -> Path:
     out = OUT / "real"
-    subprocess.run([sys.executable, "-m", "service.cli", "build", "--out", str(out)],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "service.cli", "build", "--out", str(out)],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return out
 
 
@@ -80,8 +86,9 @@ def generate(real: Path, name: str, density: float) -> Path:
     stamp = out / "version.json"
     if stamp.is_file():
         meta = json.loads(stamp.read_text())
-        if (meta.get("generator", {}).get("density") == density
-                and meta.get("source_version") == _version(real)):
+        if meta.get("generator", {}).get("density") == density and meta.get(
+            "source_version"
+        ) == _version(real):
             return out
     meta = run_generator(real, out, density=density)
     meta["source_version"] = _version(real)
@@ -111,12 +118,17 @@ print(json.dumps({k: meta[k] for k in ("triples", "load_seconds", "optimize_seco
 def measure_load(dataset: Path, store_dir: Path) -> dict:
     """Load into a fresh store in a child process (so its peak memory is its own)."""
     shutil.rmtree(store_dir, ignore_errors=True)
-    result = subprocess.run([sys.executable, "-c", _LOAD_CHILD, str(dataset), str(store_dir),
-                             str(ROOT)], capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", _LOAD_CHILD, str(dataset), str(store_dir), str(ROOT)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 # -- in-process: Oxigraph ---------------------------------------------------------------------
+
 
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
@@ -134,8 +146,11 @@ def oxigraph_latencies(store_dir: Path, mix, runs: int, budget: float) -> dict:
     # dataset is under MEMORY_COPY_MAX_TRIPLES.
     store = open_generation(str(store_dir / target), DEFAULTS["MEMORY_COPY_MAX_TRIPLES"])
     triples = json.loads((store_dir / target / "meta.json").read_text())["triples"]
-    results = {"_store": "in-memory copy" if triples <= DEFAULTS["MEMORY_COPY_MAX_TRIPLES"]
-               else "RocksDB (read-only)"}
+    results = {
+        "_store": "in-memory copy"
+        if triples <= DEFAULTS["MEMORY_COPY_MAX_TRIPLES"]
+        else "RocksDB (read-only)"
+    }
     for name, _, text in mix:
         times, size = [], 0
         deadline = time.perf_counter() + budget
@@ -149,13 +164,16 @@ def oxigraph_latencies(store_dir: Path, mix, runs: int, budget: float) -> dict:
                 body = answer.serialize(format=ox.QueryResultsFormat.JSON)
             elapsed = time.perf_counter() - started
             size = len(body)
-            if attempt:                    # the first run warms caches
+            if attempt:  # the first run warms caches
                 times.append(elapsed)
             if time.perf_counter() > deadline and len(times) >= 3:
                 break
-        results[name] = {"median_ms": statistics.median(times) * 1000,
-                         "p95_ms": _percentile(times, 0.95) * 1000, "runs": len(times),
-                         "bytes": size}
+        results[name] = {
+            "median_ms": statistics.median(times) * 1000,
+            "p95_ms": _percentile(times, 0.95) * 1000,
+            "runs": len(times),
+            "bytes": size,
+        }
         log(f"  oxigraph {name}: {results[name]['median_ms']:.2f} ms")
     return results
 
@@ -201,20 +219,34 @@ for name, text in mix:
 
 def rdflib_latencies(dataset: Path, mix, runs: int, budget: float) -> dict:
     payload = json.dumps([(name, text) for name, _, text in mix])
-    process = subprocess.run([sys.executable, "-c", _RDFLIB_CHILD, str(dataset / "dataset.nq"),
-                              BASE, str(runs), str(budget)], input=payload,
-                             capture_output=True, text=True)
+    process = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _RDFLIB_CHILD,
+            str(dataset / "dataset.nq"),
+            BASE,
+            str(runs),
+            str(budget),
+        ],
+        input=payload,
+        capture_output=True,
+        text=True,
+    )
     lines = [json.loads(line) for line in process.stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise RuntimeError(process.stderr[-2000:])
     results = {"load": lines[0]}
     for item in lines[1:]:
         results[item["name"]] = item
-        log(f"  rdflib {item['name']}: {item.get('median_ms', item.get('timeout_s', item.get('error')))}")
+        log(
+            f"  rdflib {item['name']}: {item.get('median_ms', item.get('timeout_s', item.get('error')))}"
+        )
     return results
 
 
 # -- HTTP -------------------------------------------------------------------------------------
+
 
 def _free_port() -> int:
     with socket.socket() as sock:
@@ -226,13 +258,24 @@ class Server:
     def __init__(self, dataset: Path, store_dir: Path, workers: int, timeout: float = 30.0):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        env = dict(os.environ, MIGKG_DATASET_DIR=str(dataset), MIGKG_STORE_DIR=str(store_dir),
-                   MIGKG_PORT=str(self.port), MIGKG_WORKERS=str(workers),
-                   MIGKG_ACCESS_LOG="false", MIGKG_QUERY_TIMEOUT=str(timeout))
+        env = dict(
+            os.environ,
+            MIGKG_DATASET_DIR=str(dataset),
+            MIGKG_STORE_DIR=str(store_dir),
+            MIGKG_PORT=str(self.port),
+            MIGKG_WORKERS=str(workers),
+            MIGKG_ACCESS_LOG="false",
+            MIGKG_QUERY_TIMEOUT=str(timeout),
+        )
         self.log = open(OUT / f"server-{self.port}.log", "wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=ROOT,
-                                         env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                         start_new_session=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             try:
@@ -256,9 +299,25 @@ class Server:
 
 def _wrk(url: str, accept: str, seconds: int, connections: int = 16) -> dict:
     result = subprocess.run(
-        ["wrk", "-t", "2", "-c", str(connections), "-d", f"{seconds}s", "--latency",
-         "--timeout", "30s", "-H", f"Accept: {accept}", url],
-        capture_output=True, text=True, timeout=seconds + 60)
+        [
+            "wrk",
+            "-t",
+            "2",
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--latency",
+            "--timeout",
+            "30s",
+            "-H",
+            f"Accept: {accept}",
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    )
     text = result.stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
     latency = {}
@@ -269,9 +328,13 @@ def _wrk(url: str, accept: str, seconds: int, connections: int = 16) -> dict:
             latency[pct] = value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
     socket_errors = re.search(r"Socket errors: (.*)", text)
-    return {"rps": rps, "p50_ms": latency.get("50"), "p99_ms": latency.get("99"),
-            "non_2xx": int(errors.group(1)) if errors else 0,
-            "socket_errors": socket_errors.group(1) if socket_errors else ""}
+    return {
+        "rps": rps,
+        "p50_ms": latency.get("50"),
+        "p99_ms": latency.get("99"),
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else "",
+    }
 
 
 def http_throughput(server: Server, mix, seconds: int) -> dict:
@@ -320,8 +383,21 @@ def bare_flask_ceiling(workers: int, seconds: int) -> dict:
     """The same wrk run against a Flask route that returns a constant (no store, no IPC)."""
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "bench.bare_app:app"], cwd=ROOT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "-w",
+            str(workers),
+            "-b",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+            "bench.bare_app:app",
+        ],
+        cwd=ROOT,
+        start_new_session=True,
+    )
     try:
         url = f"http://127.0.0.1:{port}/sparql?query=ASK%20%7B%7D"
         deadline = time.monotonic() + 30
@@ -339,6 +415,7 @@ def bare_flask_ceiling(workers: int, seconds: int) -> dict:
 
 # -- report -----------------------------------------------------------------------------------
 
+
 def _fmt(value, digits=1) -> str:
     if value is None:
         return "–"
@@ -347,105 +424,159 @@ def _fmt(value, digits=1) -> str:
 
 def _targets(results: dict) -> list[str]:
     """The issue's targets, each with the measured figure and whether it is met."""
+
     def mark(ok: bool) -> str:
         return "met" if ok else "**not met**"
 
     rows = []
-    bench = {k: v for k, v in results["oxigraph"].get("bench50", {}).items() if not k.startswith("_")}
+    bench = {
+        k: v for k, v in results["oxigraph"].get("bench50", {}).items() if not k.startswith("_")
+    }
     examples = {k: v for k, v in bench.items() if k[:2].isdigit()}
     if examples:
         slow = {k: v["median_ms"] for k, v in examples.items() if v["median_ms"] >= 100}
         worst = max(examples.items(), key=lambda kv: kv[1]["median_ms"])
-        rows.append(("every example query, in-process median < 100 ms (50-country graph)",
-                     f"slowest {worst[0]}: {worst[1]['median_ms']:.0f} ms"
-                     + (f"; over: {', '.join(f'{k} ({v:.0f} ms)' for k, v in slow.items())}"
-                        if slow else ""), mark(not slow)))
+        rows.append(
+            (
+                "every example query, in-process median < 100 ms (50-country graph)",
+                f"slowest {worst[0]}: {worst[1]['median_ms']:.0f} ms"
+                + (
+                    f"; over: {', '.join(f'{k} ({v:.0f} ms)' for k, v in slow.items())}"
+                    if slow
+                    else ""
+                ),
+                mark(not slow),
+            )
+        )
     bare = results.get("bare_flask", {}).get("rps")
     for dataset in ("bench50", "real"):
-        ox_results = {k: v for k, v in results["oxigraph"].get(dataset, {}).items()
-                      if not k.startswith("_")}
+        ox_results = {
+            k: v for k, v in results["oxigraph"].get(dataset, {}).items() if not k.startswith("_")
+        }
         http = results.get("http", {}).get(dataset, {})
-        ratios = {k: http[k]["rps"] / (0.75 * CORES / (v["median_ms"] / 1000))
-                  for k, v in ox_results.items() if http.get(k, {}).get("rps")}
+        ratios = {
+            k: http[k]["rps"] / (0.75 * CORES / (v["median_ms"] / 1000))
+            for k, v in ox_results.items()
+            if http.get(k, {}).get("rps")
+        }
         if not ratios:
             continue
         heavy = [k for k in ratios if ox_results[k]["median_ms"] >= 1.0]
         light = [k for k in ratios if k not in heavy]
         met_heavy = [k for k in heavy if ratios[k] >= 1]
         missed = ", ".join(f"{k} ({ratios[k]:.2f})" for k in heavy if ratios[k] < 1)
-        rows.append((f"HTTP ≥ 0.75 × cores ÷ median, queries with an engine median ≥ 1 ms "
-                     f"({dataset})", f"{len(met_heavy)} of {len(heavy)}"
-                     + (f"; under: {missed}" if missed else ""),
-                     mark(len(met_heavy) == len(heavy))))
+        rows.append(
+            (
+                f"HTTP ≥ 0.75 × cores ÷ median, queries with an engine median ≥ 1 ms ({dataset})",
+                f"{len(met_heavy)} of {len(heavy)}" + (f"; under: {missed}" if missed else ""),
+                mark(len(met_heavy) == len(heavy)),
+            )
+        )
         if light and bare:
             # Below 1 ms of engine time the target exceeds what the bare Flask route reaches
             # on this machine; the comparable bound is that ceiling, measured in the same run.
-            capped = {k: http[k]["rps"] / (0.75 * min(CORES / (ox_results[k]["median_ms"] / 1000),
-                                                      bare)) for k in light}
+            capped = {
+                k: http[k]["rps"] / (0.75 * min(CORES / (ox_results[k]["median_ms"] / 1000), bare))
+                for k in light
+            }
             met_light = [k for k, r in capped.items() if r >= 1]
-            rows.append((f"the same for sub-millisecond queries ({dataset}): the literal target "
-                         f"is above the bare Flask ceiling ({bare:,.0f} req/s); measured against "
-                         f"0.75 × that ceiling",
-                         f"literal target: 0 of {len(light)}; against the ceiling: "
-                         f"{len(met_light)} of {len(light)} (lowest "
-                         f"{min(capped.values()):.2f})",
-                         "not met (literal); " + mark(len(met_light) == len(light))
-                         + " (ceiling)"))
+            rows.append(
+                (
+                    f"the same for sub-millisecond queries ({dataset}): the literal target "
+                    f"is above the bare Flask ceiling ({bare:,.0f} req/s); measured against "
+                    f"0.75 × that ceiling",
+                    f"literal target: 0 of {len(light)}; against the ceiling: "
+                    f"{len(met_light)} of {len(light)} (lowest "
+                    f"{min(capped.values()):.2f})",
+                    "not met (literal); " + mark(len(met_light) == len(light)) + " (ceiling)",
+                )
+            )
     http_real = results.get("http", {}).get("real", {})
     if "ask-small" in http_real:
         rps = http_real["ask-small"]["rps"]
-        rows.append(("small ASK ≥ 3,000 req/s (real dataset)", f"{rps:,.0f} req/s", mark(rps >= 3000)))
+        rows.append(
+            ("small ASK ≥ 3,000 req/s (real dataset)", f"{rps:,.0f} req/s", mark(rps >= 3000))
+        )
     if "select-90-rows" in http_real:
         rps = http_real["select-90-rows"]["rps"]
-        rows.append(("90-row SELECT ≥ 1,000 req/s (real dataset)", f"{rps:,.0f} req/s",
-                     mark(rps >= 1000)))
+        rows.append(
+            ("90-row SELECT ≥ 1,000 req/s (real dataset)", f"{rps:,.0f} req/s", mark(rps >= 1000))
+        )
     load = results["load"].get("bench1m")
     if load:
         total = load["load_seconds"] + load["optimize_seconds"] + load["statistics_seconds"]
-        rows.append(("load of the ~1 M-triple graph < 10 s and < 1 GB",
-                     f"named graphs + default-graph merge {load['load_seconds']:.1f} s (+ optimize "
-                     f"{load['optimize_seconds']:.1f} s, statistics "
-                     f"{load['statistics_seconds']:.1f} s: {total:.1f} s in all), peak "
-                     f"{load['max_rss_mb']} MB",
-                     mark(load["load_seconds"] < 10 and load["max_rss_mb"] < 1024)))
+        rows.append(
+            (
+                "load of the ~1 M-triple graph < 10 s and < 1 GB",
+                f"named graphs + default-graph merge {load['load_seconds']:.1f} s (+ optimize "
+                f"{load['optimize_seconds']:.1f} s, statistics "
+                f"{load['statistics_seconds']:.1f} s: {total:.1f} s in all), peak "
+                f"{load['max_rss_mb']} MB",
+                mark(load["load_seconds"] < 10 and load["max_rss_mb"] < 1024),
+            )
+        )
     rd = results.get("rdflib", {}).get("bench50", {})
-    ratios = [rd[k]["median_ms"] / v["median_ms"] for k, v in bench.items()
-              if "median_ms" in rd.get(k, {})]
+    ratios = [
+        rd[k]["median_ms"] / v["median_ms"]
+        for k, v in bench.items()
+        if "median_ms" in rd.get(k, {})
+    ]
     if ratios:
-        rows.append(("Oxigraph against rdflib's engine, same data, same run (50-country graph)",
-                     f"{min(ratios):.0f}× to {max(ratios):.0f}× faster "
-                     f"(median {statistics.median(ratios):.0f}×)", "measured"))
+        rows.append(
+            (
+                "Oxigraph against rdflib's engine, same data, same run (50-country graph)",
+                f"{min(ratios):.0f}× to {max(ratios):.0f}× faster "
+                f"(median {statistics.median(ratios):.0f}×)",
+                "measured",
+            )
+        )
     lines = ["## Targets", "", "| target | measured | |", "|---|---|---|"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return lines + [""]
 
 
 def write_report(results: dict, path: Path) -> None:
-    lines = ["# Benchmark results: the SPARQL endpoint", "",
-             f"Generated by `python bench/run.py{' --quick' if results['quick'] else ''}` on "
-             f"{results['when']}; {results['machine']}. Every figure below was measured in that "
-             "one run; ratios compare engines on the same data in the same run.", ""]
+    lines = [
+        "# Benchmark results: the SPARQL endpoint",
+        "",
+        f"Generated by `python bench/run.py{' --quick' if results['quick'] else ''}` on "
+        f"{results['when']}; {results['machine']}. Every figure below was measured in that "
+        "one run; ratios compare engines on the same data in the same run.",
+        "",
+    ]
     lines += _targets(results)
-    lines += ["## Load", "", "| dataset | triples | bulk load (s) | optimize (s) | statistics (s) "
-              "| total (s) | peak RSS (MB) | rdflib parse (s) |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "## Load",
+        "",
+        "| dataset | triples | bulk load (s) | optimize (s) | statistics (s) "
+        "| total (s) | peak RSS (MB) | rdflib parse (s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for name, load in results["load"].items():
         rdflib_load = results.get("rdflib", {}).get(name, {}).get("load", {}).get("load_seconds")
-        lines.append(f"| {name} | {load['triples']:,} | {load['load_seconds']} | "
-                     f"{load['optimize_seconds']} | {load['statistics_seconds']} | "
-                     f"{load['wall_seconds']} | {load['max_rss_mb']} | {_fmt(rdflib_load)} |")
+        lines.append(
+            f"| {name} | {load['triples']:,} | {load['load_seconds']} | "
+            f"{load['optimize_seconds']} | {load['statistics_seconds']} | "
+            f"{load['wall_seconds']} | {load['max_rss_mb']} | {_fmt(rdflib_load)} |"
+        )
     for dataset in ("bench50", "real"):
         if dataset not in results["oxigraph"]:
             continue
         ox_results = results["oxigraph"][dataset]
         rd = results.get("rdflib", {}).get(dataset, {})
         http = results.get("http", {}).get(dataset, {})
-        lines += ["", f"## Queries on `{dataset}`", "",
-                  "In-process medians and p95 (ms); rdflib = the same query on rdflib's engine "
-                  "(× = how many times slower than Oxigraph). HTTP: requests/s with 16 "
-                  f"connections, and the target 0.75 × ({CORES} cores ÷ in-process median).", "",
-                  "| query | Oxigraph median | p95 | rdflib median | rdflib ÷ Oxigraph | HTTP req/s "
-                  "| target req/s | HTTP ÷ target | HTTP p50 / p99 (ms) |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+        lines += [
+            "",
+            f"## Queries on `{dataset}`",
+            "",
+            "In-process medians and p95 (ms); rdflib = the same query on rdflib's engine "
+            "(× = how many times slower than Oxigraph). HTTP: requests/s with 16 "
+            f"connections, and the target 0.75 × ({CORES} cores ÷ in-process median).",
+            "",
+            "| query | Oxigraph median | p95 | rdflib median | rdflib ÷ Oxigraph | HTTP req/s "
+            "| target req/s | HTTP ÷ target | HTTP p50 / p99 (ms) |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         lines[-4] += f" Query children (and this measurement) use the {ox_results['_store']} store."
         for name, item in ox_results.items():
             if name.startswith("_"):
@@ -455,7 +586,10 @@ def write_report(results: dict, path: Path) -> None:
                 rd_text = _fmt(rd_item["median_ms"])
                 ratio = f"{rd_item['median_ms'] / item['median_ms']:,.0f}×"
             elif "timeout_s" in rd_item:
-                rd_text, ratio = f"> {rd_item['timeout_s']:.0f} s", f"> {rd_item['timeout_s'] * 1000 / item['median_ms']:,.0f}×"
+                rd_text, ratio = (
+                    f"> {rd_item['timeout_s']:.0f} s",
+                    f"> {rd_item['timeout_s'] * 1000 / item['median_ms']:,.0f}×",
+                )
             elif "error" in rd_item:
                 rd_text, ratio = "error", "–"
             else:
@@ -467,31 +601,48 @@ def write_report(results: dict, path: Path) -> None:
                 f"| {name} | {_fmt(item['median_ms'], 2)} | {_fmt(item['p95_ms'], 2)} | {rd_text} | "
                 f"{ratio} | {_fmt(rps, 0)} | {_fmt(target, 0)} | "
                 f"{_fmt(rps / target if rps else None, 2)} | "
-                f"{_fmt(h.get('p50_ms'))} / {_fmt(h.get('p99_ms'))} |")
+                f"{_fmt(h.get('p50_ms'))} / {_fmt(h.get('p99_ms'))} |"
+            )
         errors = {n: h for n, h in http.items() if h.get("non_2xx") or h.get("socket_errors")}
         if errors:
-            lines += ["", "HTTP errors: " + "; ".join(
-                f"{n}: {h.get('non_2xx')} non-2xx, {h.get('socket_errors') or 'no'} socket errors"
-                for n, h in errors.items())]
+            lines += [
+                "",
+                "HTTP errors: "
+                + "; ".join(
+                    f"{n}: {h.get('non_2xx')} non-2xx, {h.get('socket_errors') or 'no'} socket errors"
+                    for n, h in errors.items()
+                ),
+            ]
     if "bare_flask" in results:
         bare = results["bare_flask"]
-        lines += ["", "## The framework's ceiling", "",
-                  "A Flask route that returns a constant SPARQL JSON boolean, under the same "
-                  f"gunicorn configuration and wrk run: {_fmt(bare['rps'], 0)} req/s "
-                  f"(p50 {_fmt(bare['p50_ms'], 2)} ms). No Python endpoint on this machine can "
-                  "answer faster than that; compare the ASK rows above with it."]
+        lines += [
+            "",
+            "## The framework's ceiling",
+            "",
+            "A Flask route that returns a constant SPARQL JSON boolean, under the same "
+            f"gunicorn configuration and wrk run: {_fmt(bare['rps'], 0)} req/s "
+            f"(p50 {_fmt(bare['p50_ms'], 2)} ms). No Python endpoint on this machine can "
+            "answer faster than that; compare the ASK rows above with it.",
+        ]
     if "slow_vs_fast" in results:
         sf = results["slow_vs_fast"]
-        lines += ["", "## A slow query does not block fast ones", "",
-                  f"`ask-small` on `{sf['dataset']}` with wrk (16 connections), alone and while a "
-                  f"client keeps sending a runaway query (stopped at the {sf['timeout']} s limit "
-                  "each time, answered 503).", "",
-                  "| | req/s | p50 (ms) | p99 (ms) |", "|---|---:|---:|---:|",
-                  f"| alone | {_fmt(sf['alone']['rps'], 0)} | {_fmt(sf['alone']['p50_ms'], 2)} | "
-                  f"{_fmt(sf['alone']['p99_ms'], 2)} |",
-                  f"| with a runaway query | {_fmt(sf['with_runaway']['rps'], 0)} | "
-                  f"{_fmt(sf['with_runaway']['p50_ms'], 2)} | {_fmt(sf['with_runaway']['p99_ms'], 2)} |",
-                  "", f"Runaway answers: {sf['runaway_statuses']}."]
+        lines += [
+            "",
+            "## A slow query does not block fast ones",
+            "",
+            f"`ask-small` on `{sf['dataset']}` with wrk (16 connections), alone and while a "
+            f"client keeps sending a runaway query (stopped at the {sf['timeout']} s limit "
+            "each time, answered 503).",
+            "",
+            "| | req/s | p50 (ms) | p99 (ms) |",
+            "|---|---:|---:|---:|",
+            f"| alone | {_fmt(sf['alone']['rps'], 0)} | {_fmt(sf['alone']['p50_ms'], 2)} | "
+            f"{_fmt(sf['alone']['p99_ms'], 2)} |",
+            f"| with a runaway query | {_fmt(sf['with_runaway']['rps'], 0)} | "
+            f"{_fmt(sf['with_runaway']['p50_ms'], 2)} | {_fmt(sf['with_runaway']['p99_ms'], 2)} |",
+            "",
+            f"Runaway answers: {sf['runaway_statuses']}.",
+        ]
     lines += ["", "## Notes", ""] + results.get("notes", [])
     block = "\n".join([START_MARK] + lines + [END_MARK]) + "\n"
     # Other sections of the file (e.g. the entity-page benchmark) are kept as they are.
@@ -514,8 +665,11 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--skip-rdflib-bench50", action="store_true")
-    parser.add_argument("--report-only", action="store_true",
-                        help="rewrite bench/RESULTS.md from bench/out/results.json")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="rewrite bench/RESULTS.md from bench/out/results.json",
+    )
     args = parser.parse_args()
     if args.report_only:
         results = json.loads((OUT / "results.json").read_text())
@@ -528,12 +682,18 @@ def main() -> None:
     runs, budget = (5, 1.0) if args.quick else (20, 3.0)
     http_seconds = 3 if args.quick else 5
     mix = query_mix()
-    results: dict = {"quick": args.quick, "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                     "machine": f"{CORES} cores, {platform.python_implementation()} "
-                                f"{platform.python_version()}, pyoxigraph {_pkg('pyoxigraph')}, "
-                                f"rdflib {_pkg('rdflib')}, gunicorn {_pkg('gunicorn')}, "
-                                f"{args.workers} sync workers",
-                     "load": {}, "oxigraph": {}, "rdflib": {}, "http": {}}
+    results: dict = {
+        "quick": args.quick,
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "machine": f"{CORES} cores, {platform.python_implementation()} "
+        f"{platform.python_version()}, pyoxigraph {_pkg('pyoxigraph')}, "
+        f"rdflib {_pkg('rdflib')}, gunicorn {_pkg('gunicorn')}, "
+        f"{args.workers} sync workers",
+        "load": {},
+        "oxigraph": {},
+        "rdflib": {},
+        "http": {},
+    }
     log("building the real dataset")
     datasets = {"real": build_real()}
     log("generating the 50-country graph")
@@ -550,7 +710,8 @@ def main() -> None:
             continue
         log(f"rdflib in-process on {name}")
         results["rdflib"][name] = rdflib_latencies(
-            datasets[name], mix, 2 if name == "bench50" else 5, 20.0 if name == "bench50" else 10.0)
+            datasets[name], mix, 2 if name == "bench50" else 5, 20.0 if name == "bench50" else 10.0
+        )
     for name in ("real", "bench50"):
         log(f"HTTP on {name}")
         server = Server(datasets[name], OUT / f"serve-{name}", args.workers)
@@ -564,8 +725,9 @@ def main() -> None:
     server = Server(datasets["real"], OUT / "serve-slow", args.workers, timeout=3.0)
     try:
         ask = next(text for name, _, text in mix if name == "ask-small")
-        results["slow_vs_fast"] = dict(slow_versus_fast(server, ask, http_seconds + 3),
-                                       dataset="real", timeout=3.0)
+        results["slow_vs_fast"] = dict(
+            slow_versus_fast(server, ask, http_seconds + 3), dataset="real", timeout=3.0
+        )
     finally:
         server.stop()
     results["notes"] = NOTES
@@ -576,6 +738,7 @@ def main() -> None:
 
 def _pkg(name: str) -> str:
     from importlib.metadata import version
+
     return version(name)
 
 

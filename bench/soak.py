@@ -22,6 +22,7 @@ each fault, their p50/p99 per 30 s, the abuser's statuses, and the RSS of every 
 at the start and the end. Latency is measured from when a request was sent (a late request
 is sent at once, not skipped). The load generator runs on the same 2 cores as the server.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,14 +42,33 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 import requests  # noqa: E402
-
-from netsupport import (Nginx, children_of, client_address, command_of, free_port,  # noqa: E402
-                        session_from)
+from netsupport import (  # noqa: E402
+    Nginx,
+    children_of,
+    client_address,
+    command_of,
+    free_port,  # noqa: E402
+    session_from,
+)
 
 OUT = ROOT / "bench" / "out"
-RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }")
-SEARCHES = ["migration", "refugee", "Kazakhstan", "law", "ministry", "STAT KZ", "oralman",
-            "permit", "Russia", "labour", "population", "border", "asylum", "UN DESA"]
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l }"
+SEARCHES = [
+    "migration",
+    "refugee",
+    "Kazakhstan",
+    "law",
+    "ministry",
+    "STAT KZ",
+    "oralman",
+    "permit",
+    "Russia",
+    "labour",
+    "population",
+    "border",
+    "asylum",
+    "UN DESA",
+]
 
 
 def process_tree(root: int) -> list[int]:
@@ -76,14 +96,24 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
         self.store_dir = workdir / "store"
-        env = {**os.environ, "MIGKG_DATASET_DIR": str(dataset), "MIGKG_STORE_DIR": str(self.store_dir),
-               "MIGKG_PORT": str(self.port), "MIGKG_HOST": "127.0.0.1",
-               "MIGKG_DOWNLOADS_DIR": str(workdir / "downloads"),
-               **({"MIGKG_TRUSTED_PROXIES": "127.0.0.1"} if proxy else {})}
+        env = {
+            **os.environ,
+            "MIGKG_DATASET_DIR": str(dataset),
+            "MIGKG_STORE_DIR": str(self.store_dir),
+            "MIGKG_PORT": str(self.port),
+            "MIGKG_HOST": "127.0.0.1",
+            "MIGKG_DOWNLOADS_DIR": str(workdir / "downloads"),
+            **({"MIGKG_TRUSTED_PROXIES": "127.0.0.1"} if proxy else {}),
+        }
         self.log = open(workdir / "server.log", "wb")
-        self.process = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], cwd=ROOT,
-                                        env=env, stdout=self.log, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "serve"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         for _ in range(300):
             try:
                 if requests.get(self.url + "healthz", timeout=2).status_code == 200:
@@ -93,18 +123,29 @@ class Server:
             time.sleep(0.2)
         else:
             raise RuntimeError("server did not start")
-        self.proxy = Nginx(f"127.0.0.1:{self.port}", free_port(), workdir / "nginx") if proxy else None
+        self.proxy = (
+            Nginx(f"127.0.0.1:{self.port}", free_port(), workdir / "nginx") if proxy else None
+        )
         if self.proxy:
-            self.url = self.proxy.url           # the clients go through nginx
+            self.url = self.proxy.url  # the clients go through nginx
 
     def processes(self) -> dict[str, list[int]]:
         tree = process_tree(self.process.pid)
-        kinds = {"master": [self.process.pid], "workers": [], "query children": [],
-                 "resource trackers": []}
+        kinds = {
+            "master": [self.process.pid],
+            "workers": [],
+            "query children": [],
+            "resource trackers": [],
+        }
         for pid in tree[1:]:
             line = command_of(pid)
-            kind = ("resource trackers" if "resource_tracker" in line else
-                    "query children" if "multiprocessing" in line else "workers")
+            kind = (
+                "resource trackers"
+                if "resource_tracker" in line
+                else "query children"
+                if "multiprocessing" in line
+                else "workers"
+            )
             kinds[kind].append(pid)
         return kinds
 
@@ -120,21 +161,37 @@ def mix(server: Server) -> list[tuple[str, str, dict]]:
     from service.sparql import load_examples
 
     examples = [e for e in load_examples() if "SERVICE" not in e.query.upper()]
-    rows = requests.get(server.url + "sparql", params={"query": (
-        "SELECT DISTINCT ?s WHERE { ?s a ?t FILTER(STRSTARTS(STR(?s), 'https://w3id.org/migkg/id/')) }")},
-        headers={"Accept": "application/sparql-results+json"}, timeout=60).json()
-    entities = [b["s"]["value"][len("https://w3id.org/migkg/"):] for b in rows["results"]["bindings"]]
-    requests.get(server.url + "downloads", timeout=120)        # make the downloads once
+    rows = requests.get(
+        server.url + "sparql",
+        params={
+            "query": (
+                "SELECT DISTINCT ?s WHERE { ?s a ?t FILTER(STRSTARTS(STR(?s), 'https://w3id.org/migkg/id/')) }"
+            )
+        },
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=60,
+    ).json()
+    entities = [
+        b["s"]["value"][len("https://w3id.org/migkg/") :] for b in rows["results"]["bindings"]
+    ]
+    requests.get(server.url + "downloads", timeout=120)  # make the downloads once
     items = []
     for e in examples:
-        items.append(("example", server.url + "sparql?" + requests.compat.urlencode({"query": e.query}),
-                      {"Accept": "application/sparql-results+json, text/turtle;q=0.9"}))
+        items.append(
+            (
+                "example",
+                server.url + "sparql?" + requests.compat.urlencode({"query": e.query}),
+                {"Accept": "application/sparql-results+json, text/turtle;q=0.9"},
+            )
+        )
     rnd = random.Random(7)
     for path in rnd.sample(entities, min(400, len(entities))):
         items.append(("page-html", server.url + path, {"Accept": "text/html"}))
         items.append(("page-turtle", server.url + path, {"Accept": "text/turtle"}))
     for term in SEARCHES:
-        items.append(("search", server.url + "search.json?" + requests.compat.urlencode({"q": term}), {}))
+        items.append(
+            ("search", server.url + "search.json?" + requests.compat.urlencode({"q": term}), {})
+        )
     for name in ("SHA256SUMS", "links.nt.gz"):
         items.append(("download", server.url + "downloads/" + name, {}))
     return items
@@ -190,9 +247,12 @@ def abuser_loop(stop_at: float, records: list, t0: float, url: str):
 def run_clients(items, clients: int, seconds: float, rate: float | None) -> list:
     records: list = []
     t0 = time.monotonic()
-    threads = [threading.Thread(target=client_loop,
-                                args=(n, items, t0 + seconds, rate and rate / clients, records, t0))
-               for n in range(clients)]
+    threads = [
+        threading.Thread(
+            target=client_loop, args=(n, items, t0 + seconds, rate and rate / clients, records, t0)
+        )
+        for n in range(clients)
+    ]
     for thread in threads:
         thread.start()
     return records, threads, t0
@@ -208,8 +268,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=300)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--write", action="store_true", help="write the table into RESULTS.md")
-    parser.add_argument("--proxy", action="store_true",
-                        help="run through nginx with deploy/nginx/migkg.conf in front")
+    parser.add_argument(
+        "--proxy",
+        action="store_true",
+        help="run through nginx with deploy/nginx/migkg.conf in front",
+    )
     args = parser.parse_args()
     from service.build import build_dataset
     from service.config import load_config
@@ -228,15 +291,19 @@ def main() -> None:
         capacity = len(ok) / 15
         print(f"capacity (closed loop, {args.clients} clients): {capacity:.0f} req/s", flush=True)
         rate = 0.7 * capacity
-        start_rss = {kind: [(pid, rss_mb(pid)) for pid in pids]
-                     for kind, pids in server.processes().items()}
+        start_rss = {
+            kind: [(pid, rss_mb(pid)) for pid in pids] for kind, pids in server.processes().items()
+        }
         records, threads, t0 = run_clients(items, args.clients, args.seconds, rate)
         third = args.seconds / 3
         abuse: list = []
         time.sleep(third)
-        abusers = [threading.Thread(target=abuser_loop,
-                                    args=(t0 + 2 * third, abuse, t0, server.url + "sparql"))
-                   for _ in range(4)]         # four at a time, from one address
+        abusers = [
+            threading.Thread(
+                target=abuser_loop, args=(t0 + 2 * third, abuse, t0, server.url + "sparql")
+            )
+            for _ in range(4)
+        ]  # four at a time, from one address
         for abuser in abusers:
             abuser.start()
         time.sleep(third + 10)
@@ -254,8 +321,9 @@ def main() -> None:
         faults.append(("dataset switch (new store generation)", time.monotonic() - t0))
         for thread in threads + abusers:
             thread.join()
-        end_rss = {kind: [(pid, rss_mb(pid)) for pid in pids]
-                   for kind, pids in server.processes().items()}
+        end_rss = {
+            kind: [(pid, rss_mb(pid)) for pid in pids] for kind, pids in server.processes().items()
+        }
     finally:
         server.stop()
 
@@ -266,13 +334,24 @@ def main() -> None:
         return len(chosen), len(failed), pct(lat, 0.5), pct(lat, 0.99)
 
     result = {
-        "capacity_rps": capacity, "rate_rps": rate, "clients": args.clients,
-        "phases": {name: phase(lo, hi) for name, lo, hi in (
-            ("clean", 0, third), ("abuse", third, 2 * third), ("faults", 2 * third, args.seconds))},
+        "capacity_rps": capacity,
+        "rate_rps": rate,
+        "clients": args.clients,
+        "phases": {
+            name: phase(lo, hi)
+            for name, lo, hi in (
+                ("clean", 0, third),
+                ("abuse", third, 2 * third),
+                ("faults", 2 * third, args.seconds),
+            )
+        },
         "intervals": [(lo, *phase(lo, lo + 30)) for lo in range(0, int(args.seconds), 30)],
         "faults": [(name, at, phase(at - 2, at + 10)) for name, at in faults],
-        "abuser": {str(s): sum(1 for r in abuse if r[2] == s) for s in sorted({r[2] for r in abuse})},
-        "rss_start": start_rss, "rss_end": end_rss,
+        "abuser": {
+            str(s): sum(1 for r in abuse if r[2] == s) for s in sorted({r[2] for r in abuse})
+        },
+        "rss_start": start_rss,
+        "rss_end": end_rss,
         "failed_examples": [r for r in records if r[2] == 0 or r[2] >= 500][:20],
     }
     OUT.mkdir(parents=True, exist_ok=True)
@@ -284,33 +363,57 @@ def main() -> None:
         text = path.read_text()
         begin, end = "<!-- soak:begin -->", "<!-- soak:end -->"
         block = f"{begin}\n{table}\n{end}"
-        text = (text[:text.index(begin)] + block + text[text.index(end) + len(end):]
-                if begin in text else text.rstrip("\n") + "\n\n" + block + "\n")
+        text = (
+            text[: text.index(begin)] + block + text[text.index(end) + len(end) :]
+            if begin in text
+            else text.rstrip("\n") + "\n\n" + block + "\n"
+        )
         path.write_text(text)
 
 
 def render(r: dict, args) -> str:
     proxy = " --proxy" if args.proxy else ""
-    lines = [f"Command: `.venv/bin/python bench/soak.py --seconds {args.seconds:g} --clients {args.clients}{proxy}`"
-             f" ({time.strftime('%Y-%m-%d')}). Capacity of the mix (closed loop, {r['clients']} clients): "
-             f"**{r['capacity_rps']:.0f} req/s**; soak at 70 %: {r['rate_rps']:.0f} req/s.", "",
-             "| phase | requests | failed (5xx or no answer) | p50 ms | p99 ms |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines = [
+        f"Command: `.venv/bin/python bench/soak.py --seconds {args.seconds:g} --clients {args.clients}{proxy}`"
+        f" ({time.strftime('%Y-%m-%d')}). Capacity of the mix (closed loop, {r['clients']} clients): "
+        f"**{r['capacity_rps']:.0f} req/s**; soak at 70 %: {r['rate_rps']:.0f} req/s.",
+        "",
+        "| phase | requests | failed (5xx or no answer) | p50 ms | p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for name, (n, failed, p50, p99) in r["phases"].items():
         lines.append(f"| {name} | {n} | {failed} | {p50:.1f} | {p99:.1f} |")
-    lines += ["", "| fault | at s | requests in [-2 s, +10 s] | failed | p99 ms |", "| --- | ---: | ---: | ---: | ---: |"]
+    lines += [
+        "",
+        "| fault | at s | requests in [-2 s, +10 s] | failed | p99 ms |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
     for name, at, (n, failed, _, p99) in r["faults"]:
         lines.append(f"| {name} | {at:.0f} | {n} | {failed} | {p99:.1f} |")
-    lines += ["", "Per 30 s (well-behaved clients): " + "; ".join(
-        f"{lo}-{lo + 30} s: {n} req, {failed} failed, p50 {p50:.1f} / p99 {p99:.1f} ms"
-        for lo, n, failed, p50, p99 in r["intervals"]), "",
+    lines += [
+        "",
+        "Per 30 s (well-behaved clients): "
+        + "; ".join(
+            f"{lo}-{lo + 30} s: {n} req, {failed} failed, p50 {p50:.1f} / p99 {p99:.1f} ms"
+            for lo, n, failed, p50, p99 in r["intervals"]
+        ),
+        "",
         "Abuser (127.0.0.99, runaway queries in a loop, four at a time, during the middle third), statuses: "
-        + ", ".join(f"{k}: {v}" for k, v in r["abuser"].items()) + "."]
+        + ", ".join(f"{k}: {v}" for k, v in r["abuser"].items())
+        + ".",
+    ]
 
     def rss(block):
-        return "; ".join(f"{kind}: " + ", ".join(f"{m:.0f}" for _, m in items if m is not None)
-                         for kind, items in block.items())
-    lines += ["", f"RSS (MB) at the start: {rss(r['rss_start'])}.",
-              f"RSS (MB) at the end: {rss(r['rss_end'])} (a killed worker and child were replaced)."]
+        return "; ".join(
+            f"{kind}: " + ", ".join(f"{m:.0f}" for _, m in items if m is not None)
+            for kind, items in block.items()
+        )
+
+    lines += [
+        "",
+        f"RSS (MB) at the start: {rss(r['rss_start'])}.",
+        f"RSS (MB) at the end: {rss(r['rss_end'])} (a killed worker and child were replaced).",
+    ]
     return "\n".join(lines)
 
 

@@ -3,13 +3,15 @@
 The package builds the dataset from ``ontology/``, ``graph_data/`` and ``shapes/``
 (:mod:`service.build`, :mod:`service.validation`) and serves it (:func:`create_app`).
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 __all__ = ["create_app"]
 
@@ -17,10 +19,12 @@ access_log = logging.getLogger("migkg.access")
 
 _CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
-    "Access-Control-Expose-Headers": ("ETag, Last-Modified, Content-Type, X-Result-Rows, "
-                                      "X-Result-Truncated, X-Result-Limit, Retry-After, "
-                                      "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, "
-                                      "RateLimit-Policy, X-Concurrent-Queries"),
+    "Access-Control-Expose-Headers": (
+        "ETag, Last-Modified, Content-Type, X-Result-Rows, "
+        "X-Result-Truncated, X-Result-Limit, Retry-After, "
+        "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, "
+        "RateLimit-Policy, X-Concurrent-Queries"
+    ),
 }
 _CORS_PREFLIGHT = {
     "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
@@ -55,7 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None):
     app.extensions["kg_description_cache"] = {}
     register_error_handlers(app)
     app.register_blueprint(sparql.bp)
-    pages.init_app(app)          # entity pages, search, downloads; "/" is its home page
+    pages.init_app(app)  # entity pages, search, downloads; "/" is its home page
     app.after_request(_cors)
     if settings["ACCESS_LOG"]:
         app.before_request(_start_timer)

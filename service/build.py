@@ -5,6 +5,7 @@ named graph) and ``version.json`` (content hash, build time, triple count, graph
 Each file is written to a temporary file in the same folder and renamed over the old one,
 ``version.json`` last: a failed or interrupted build leaves the previous dataset in place.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -12,7 +13,7 @@ import json
 import os
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from .namespaces import MIGKG, bind_prefixes
@@ -37,9 +38,11 @@ class BuildResult:
     report: ValidationReport
 
     def summary(self) -> str:
-        return (f"built {self.out_dir}: {self.triples} triples in {len(self.graphs)} named graphs, "
-                f"version {self.version}; {len(self.report.warnings)} consistency warnings "
-                f"(see `migkg validate`)")
+        return (
+            f"built {self.out_dir}: {self.triples} triples in {len(self.graphs)} named graphs, "
+            f"version {self.version}; {len(self.report.warnings)} consistency warnings "
+            f"(see `migkg validate`)"
+        )
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -63,7 +66,9 @@ def build_dataset(config: dict) -> BuildResult:
         raise BuildError(report)
     dataset = sources.dataset
     bind_prefixes(dataset)
-    nquads = "".join(sorted(dataset.serialize(format="nquads").splitlines(keepends=True))).encode("utf-8")
+    nquads = "".join(sorted(dataset.serialize(format="nquads").splitlines(keepends=True))).encode(
+        "utf-8"
+    )
     trig = dataset.serialize(format="trig").encode("utf-8")
     graphs = sorted(str(ctx.identifier) for ctx in dataset.graphs() if len(ctx))
     version = hashlib.sha256(nquads).hexdigest()[:16]
@@ -72,7 +77,12 @@ def build_dataset(config: dict) -> BuildResult:
     _atomic_write(out / "dataset.nq", nquads)
     _atomic_write(out / "dataset.trig", trig)
     triples = nquads.count(b"\n")
-    meta = {"version": version, "built": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "triples": triples, "graphs": graphs, "namespace": MIGKG}
+    meta = {
+        "version": version,
+        "built": datetime.now(UTC).isoformat(timespec="seconds"),
+        "triples": triples,
+        "graphs": graphs,
+        "namespace": MIGKG,
+    }
     _atomic_write(out / "version.json", (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
     return BuildResult(out, version, triples, graphs, report)

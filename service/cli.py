@@ -3,6 +3,7 @@
 Each command maps expected failures (bad input, failed validation) to an exit code and a
 one-line message on stderr; a traceback means a bug.
 """
+
 from __future__ import annotations
 
 import sys
@@ -22,9 +23,13 @@ def main(ctx: click.Context) -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", default=None,
-              type=click.Choice(["turtle", "trig", "ntriples", "nquads", "jsonld", "rdfxml"]),
-              help="Syntax of PATHS (default: from each extension; .gz is decompressed).")
+@click.option(
+    "--format",
+    "fmt",
+    default=None,
+    type=click.Choice(["turtle", "trig", "ntriples", "nquads", "jsonld", "rdfxml"]),
+    help="Syntax of PATHS (default: from each extension; .gz is decompressed).",
+)
 @click.option("--quiet", is_flag=True, help="Print only the summary line.")
 @click.pass_obj
 def validate(config: dict, paths: tuple[Path, ...], fmt: str | None, quiet: bool) -> None:
@@ -47,8 +52,13 @@ def validate(config: dict, paths: tuple[Path, ...], fmt: str | None, quiet: bool
 
 
 @main.command()
-@click.option("--out", "out_dir", type=click.Path(path_type=Path), default=None,
-              help="Output folder (default var/dataset).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Output folder (default var/dataset).",
+)
 @click.pass_obj
 def build(config: dict, out_dir: Path | None) -> None:
     """Validate, then write the dataset (TriG, N-Quads) atomically."""
@@ -69,10 +79,21 @@ def build(config: dict, out_dir: Path | None) -> None:
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["md", "csv"]), default="md", show_default=True,
-              help="Markdown table to read, or CSV to sort and filter.")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=None,
-              help="Write to this file (default: standard output).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["md", "csv"]),
+    default="md",
+    show_default=True,
+    help="Markdown table to read, or CSV to sort and filter.",
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Write to this file (default: standard output).",
+)
 @click.option("--doc", default=None, help="Only this publication (mpl-2015, profile-2024).")
 @click.pass_obj
 def review(config: dict, fmt: str, out: Path | None, doc: str | None) -> None:
@@ -86,7 +107,7 @@ def review(config: dict, fmt: str, out: Path | None, doc: str | None) -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
     if doc:
-        rows = [r for r in rows if r.figure.startswith(("mpl-" if doc == "mpl-2015" else "web-"))]
+        rows = [r for r in rows if r.figure.startswith("mpl-" if doc == "mpl-2015" else "web-")]
     text = render(rows, fmt)
     if out is None:
         click.echo(text, nl=False)
@@ -101,8 +122,7 @@ def review(config: dict, fmt: str, out: Path | None, doc: str | None) -> None:
 @click.option("--workers", envvar="MIGKG_WORKERS", type=int, default=None)
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 @click.pass_obj
-def serve(config: dict, host: str | None, port: int | None, workers: int | None,
-          dev: bool) -> None:
+def serve(config: dict, host: str | None, port: int | None, workers: int | None, dev: bool) -> None:
     """Serve the built dataset (SPARQL endpoint and pages)."""
     from .serving import run
 
@@ -113,25 +133,64 @@ def serve(config: dict, host: str | None, port: int | None, workers: int | None,
 
 
 @main.command()
-@click.option("--endpoint", default=None, help="SPARQL endpoint (default: Wikidata's query service).")
-@click.option("--out", "out", type=click.Path(path_type=Path), default=Path("var/link-review.tsv"),
-              show_default=True, help="Review file (TSV) to write candidates to.")
-@click.option("--kinds", default="authority,organisation,law", show_default=True,
-              help="Kinds of entities to look for.")
-@click.option("--batch-size", type=int, default=10, show_default=True, help="Entities per query (VALUES).")
+@click.option(
+    "--endpoint", default=None, help="SPARQL endpoint (default: Wikidata's query service)."
+)
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(path_type=Path),
+    default=Path("var/link-review.tsv"),
+    show_default=True,
+    help="Review file (TSV) to write candidates to.",
+)
+@click.option(
+    "--kinds",
+    default="authority,organisation,law",
+    show_default=True,
+    help="Kinds of entities to look for.",
+)
+@click.option(
+    "--batch-size", type=int, default=10, show_default=True, help="Entities per query (VALUES)."
+)
 @click.option("--timeout", type=float, default=30.0, show_default=True, help="Seconds per request.")
-@click.option("--retries", type=int, default=4, show_default=True, help="Retries on 429/5xx/unreachable.")
-@click.option("--min-interval", type=float, default=1.0, show_default=True,
-              help="Minimum seconds between requests (rate limit).")
+@click.option(
+    "--retries", type=int, default=4, show_default=True, help="Retries on 429/5xx/unreachable."
+)
+@click.option(
+    "--min-interval",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Minimum seconds between requests (rate limit).",
+)
 @click.option("--limit", type=int, default=None, help="Only the first N entities.")
-@click.option("--restart", is_flag=True, help="Discard the review file and progress of an earlier run.")
-@click.option("--accept", "accept_file", type=click.Path(path_type=Path), default=None,
-              help="Turn the rows marked accept=yes of this review file into a linkset.")
+@click.option(
+    "--restart", is_flag=True, help="Discard the review file and progress of an earlier run."
+)
+@click.option(
+    "--accept",
+    "accept_file",
+    type=click.Path(path_type=Path),
+    default=None,
+    help="Turn the rows marked accept=yes of this review file into a linkset.",
+)
 @click.option("--name", default=None, help="Name of the linkset file written by --accept.")
 @click.pass_obj
-def link(config: dict, endpoint: str | None, out: Path, kinds: str, batch_size: int, timeout: float,
-         retries: int, min_interval: float, limit: int | None, restart: bool,
-         accept_file: Path | None, name: str | None) -> None:
+def link(
+    config: dict,
+    endpoint: str | None,
+    out: Path,
+    kinds: str,
+    batch_size: int,
+    timeout: float,
+    retries: int,
+    min_interval: float,
+    limit: int | None,
+    restart: bool,
+    accept_file: Path | None,
+    name: str | None,
+) -> None:
     """Find Wikidata candidates for unlinked entities, or accept reviewed ones (--accept)."""
     from . import linking
     from .sources import SourceError, load
@@ -146,17 +205,26 @@ def link(config: dict, endpoint: str | None, out: Path, kinds: str, batch_size: 
                 sys.exit(1)
             click.echo(f"wrote {path}; {report.summary()}")
             return
-        client = linking.SparqlClient(endpoint, timeout=timeout, retries=retries,
-                                      min_interval=min_interval)
+        client = linking.SparqlClient(
+            endpoint, timeout=timeout, retries=retries, min_interval=min_interval
+        )
         out.parent.mkdir(parents=True, exist_ok=True)
-        result = linking.discover(load(config).union(), out, client, batch_size=batch_size,
-                                  kinds=[k.strip() for k in kinds.split(",") if k.strip()],
-                                  limit=limit, restart=restart)
+        result = linking.discover(
+            load(config).union(),
+            out,
+            client,
+            batch_size=batch_size,
+            kinds=[k.strip() for k in kinds.split(",") if k.strip()],
+            limit=limit,
+            restart=restart,
+        )
     except (linking.LinkDiscoveryError, SourceError, OSError) as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)
-    click.echo(f"{result.candidates} candidates for {result.entities} entities "
-               f"({result.skipped} done in an earlier run) in {result.requests} requests -> {result.review_file}")
+    click.echo(
+        f"{result.candidates} candidates for {result.entities} entities "
+        f"({result.skipped} done in an earlier run) in {result.requests} requests -> {result.review_file}"
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -4,11 +4,13 @@ overridden in turn by whatever mapping the caller (a test, the CLI) passes in.
 Nothing here holds state; :func:`load_config` returns a fresh dict every time so that two
 apps in one process (as the tests create) never share settings.
 """
+
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -94,10 +96,22 @@ DEFAULTS: dict[str, Any] = {
     "DOWNLOADS_DIR": "",
 }
 
-_INT_KEYS = {"PORT", "WORKERS", "MAX_QUERY_BYTES", "MAX_RESULT_ROWS", "QUERY_PROCESSES",
-             "WORKER_THREADS", "CACHE_MAX_AGE", "MEMORY_COPY_MAX_TRIPLES", "PAGE_MAX_FIGURES",
-             "PAGE_QUERY_PROCESSES", "QUERY_MEMORY_LIMIT_MB", "MAX_QUERY_DEPTH",
-             "CLIENT_MAX_CONCURRENT", "QUERY_NICENESS"}
+_INT_KEYS = {
+    "PORT",
+    "WORKERS",
+    "MAX_QUERY_BYTES",
+    "MAX_RESULT_ROWS",
+    "QUERY_PROCESSES",
+    "WORKER_THREADS",
+    "CACHE_MAX_AGE",
+    "MEMORY_COPY_MAX_TRIPLES",
+    "PAGE_MAX_FIGURES",
+    "PAGE_QUERY_PROCESSES",
+    "QUERY_MEMORY_LIMIT_MB",
+    "MAX_QUERY_DEPTH",
+    "CLIENT_MAX_CONCURRENT",
+    "QUERY_NICENESS",
+}
 _BOOL_KEYS = {"ACCESS_LOG"}
 _FLOAT_KEYS = {"QUERY_TIMEOUT", "CLIENT_QUERY_SECONDS", "CLIENT_WINDOW", "QUERY_DEMOTE_AFTER"}
 _LIST_KEYS = {"SERVICE_ALLOWLIST", "TRUSTED_PROXIES"}
@@ -115,8 +129,9 @@ def _coerce(key: str, raw: str) -> Any:
     return raw
 
 
-def load_config(overrides: Mapping[str, Any] | None = None,
-                environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+def load_config(
+    overrides: Mapping[str, Any] | None = None, environ: Mapping[str, str] | None = None
+) -> dict[str, Any]:
     """Defaults, then ``MIGKG_<KEY>`` environment variables, then ``overrides``."""
     environ = os.environ if environ is None else environ
     config = dict(DEFAULTS)

@@ -5,6 +5,7 @@ Cube Recommendation's editors), each an ASK that is true when the data *violates
 constraint. IC-12 as published compares every pair of observations; validation runs the
 grouped equivalent (ic-12-grouped.rq) instead, and the tests show the two agree.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -24,11 +25,28 @@ PREFIX qb: <http://purl.org/linked-data/cube#>
 
 #: constraint id -> query file used by validation
 VALIDATION_QUERIES = {
-    "IC-1": "ic-1.rq", "IC-2": "ic-2.rq", "IC-3": "ic-3.rq", "IC-4": "ic-4.rq", "IC-5": "ic-5.rq",
-    "IC-6": "ic-6.rq", "IC-7": "ic-7.rq", "IC-8": "ic-8.rq", "IC-9": "ic-9.rq", "IC-10": "ic-10.rq",
-    "IC-11": "ic-11.rq", "IC-12": "ic-12-grouped.rq", "IC-13": "ic-13.rq", "IC-14": "ic-14.rq",
-    "IC-15": "ic-15.rq", "IC-16": "ic-16.rq", "IC-17": "ic-17.rq", "IC-18": "ic-18.rq",
-    "IC-19a": "ic-19a.rq", "IC-19b": "ic-19b.rq", "IC-20": "ic-20.rq", "IC-21": "ic-21.rq",
+    "IC-1": "ic-1.rq",
+    "IC-2": "ic-2.rq",
+    "IC-3": "ic-3.rq",
+    "IC-4": "ic-4.rq",
+    "IC-5": "ic-5.rq",
+    "IC-6": "ic-6.rq",
+    "IC-7": "ic-7.rq",
+    "IC-8": "ic-8.rq",
+    "IC-9": "ic-9.rq",
+    "IC-10": "ic-10.rq",
+    "IC-11": "ic-11.rq",
+    "IC-12": "ic-12-grouped.rq",
+    "IC-13": "ic-13.rq",
+    "IC-14": "ic-14.rq",
+    "IC-15": "ic-15.rq",
+    "IC-16": "ic-16.rq",
+    "IC-17": "ic-17.rq",
+    "IC-18": "ic-18.rq",
+    "IC-19a": "ic-19a.rq",
+    "IC-19b": "ic-19b.rq",
+    "IC-20": "ic-20.rq",
+    "IC-21": "ic-21.rq",
 }
 
 
@@ -72,13 +90,22 @@ def _instances(store: ox.Store, name: str) -> list[str]:
     text = query_text(name)
     if name not in _TEMPLATED:
         return [text]
-    props = [row[0] for row in store.query(
-        PREFIXES + "SELECT DISTINCT ?p WHERE { ?list a qb:HierarchicalCodeList ; qb:parentChildProperty ?p }")]
+    props = [
+        row[0]
+        for row in store.query(
+            PREFIXES
+            + "SELECT DISTINCT ?p WHERE { ?list a qb:HierarchicalCodeList ; qb:parentChildProperty ?p }"
+        )
+    ]
     return [text.replace(_TEMPLATED[name], str(p)) for p in props]
 
 
 def check(graph: Graph, queries: dict[str, str] | None = None) -> list[ICResult]:
     """Run every integrity constraint; each result says whether it is violated."""
     store = store_from_graph(graph)
-    return [ICResult(ic, any(bool(store.query(text)) for text in _instances(store, name)), description(name))
-            for ic, name in (queries or VALIDATION_QUERIES).items()]
+    return [
+        ICResult(
+            ic, any(bool(store.query(text)) for text in _instances(store, name)), description(name)
+        )
+        for ic, name in (queries or VALIDATION_QUERIES).items()
+    ]

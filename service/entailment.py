@@ -17,6 +17,7 @@ The ``msh:ExplicitStandardTypes`` shape (``shapes/types.shapes.ttl``) checks the
 anything validated, including a downloaded dump. On the Kazakhstan data the rule adds 718
 triples to the 14,453 of the files (measured with ``migkg validate --quiet`` before and after).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -55,9 +56,11 @@ def materialise_types(dataset: Dataset, ontology: Graph, graphs=None) -> int:
     for context in list(dataset.graphs()):
         if graphs is not None and context.identifier not in graphs:
             continue
-        implied = {(node, RDF.type, sup)
-                   for node, cls in context.subject_objects(RDF.type)
-                   for sup in closure.get(cls, ())}
+        implied = {
+            (node, RDF.type, sup)
+            for node, cls in context.subject_objects(RDF.type)
+            for sup in closure.get(cls, ())
+        }
         new = [triple for triple in implied if triple not in context]
         for triple in new:
             context.add(triple)

@@ -17,6 +17,7 @@ service is working but will not spend more on this request (the Protocol leaves 
 between 500 and 503 open; 503 tells a client the failure is load-related and retryable with a
 cheaper query, and we send ``Retry-After``). Codes in ``code`` are stable.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -24,9 +25,21 @@ from typing import Any
 PROTOCOL_SPEC = "https://www.w3.org/TR/sparql11-protocol/"
 
 __all__ = [
-    "MigkgError", "ProtocolError", "MalformedQuery", "UnsupportedMediaType", "QueryTooLarge",
-    "UpdateRefused", "ServiceRefused", "NotAcceptableError", "QueryTimeout", "StoreUnavailable",
-    "QueryFailed", "QueryMemoryLimit", "TooManyRequests", "register_error_handlers", "error_body",
+    "MigkgError",
+    "ProtocolError",
+    "MalformedQuery",
+    "UnsupportedMediaType",
+    "QueryTooLarge",
+    "UpdateRefused",
+    "ServiceRefused",
+    "NotAcceptableError",
+    "QueryTimeout",
+    "StoreUnavailable",
+    "QueryFailed",
+    "QueryMemoryLimit",
+    "TooManyRequests",
+    "register_error_handlers",
+    "error_body",
 ]
 
 
@@ -106,8 +119,9 @@ class TooManyRequests(MigkgError):
 
     status, code = 429, "RATE_LIMITED"
 
-    def __init__(self, message: str, *, retry_after: int, headers: dict[str, str] | None = None,
-                 **extra: Any):
+    def __init__(
+        self, message: str, *, retry_after: int, headers: dict[str, str] | None = None, **extra: Any
+    ):
         super().__init__(message, retry_after=retry_after, **extra)
         self._headers = {"Retry-After": str(max(1, int(retry_after))), **(headers or {})}
 
@@ -128,23 +142,38 @@ def error_body(status: int, code: str, message: str, **extra: Any) -> dict[str, 
     return body
 
 
-_HTTP_CODES = {400: "BAD_REQUEST", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
-               406: "NOT_ACCEPTABLE", 413: "QUERY_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
+_HTTP_CODES = {
+    400: "BAD_REQUEST",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    413: "QUERY_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+}
 
 
-def _render(status: int, code: str, message: str, extra: dict[str, Any],
-            headers: dict[str, str]):
+def _render(status: int, code: str, message: str, extra: dict[str, Any], headers: dict[str, str]):
     from flask import current_app, jsonify, make_response, render_template, request
 
     from .negotiation import parse_accept, prefers_html
 
     accept = request.headers.get("Accept")
     if prefers_html(accept):
-        response = make_response(render_template(
-            "error.html", status=status, code=code, message=message, extra=extra,
-            spec=PROTOCOL_SPEC), status)
-    elif any(media in ("application/json", "application/sparql-results+json",
-                       "application/ld+json") for media, _, _ in parse_accept(accept)):
+        response = make_response(
+            render_template(
+                "error.html",
+                status=status,
+                code=code,
+                message=message,
+                extra=extra,
+                spec=PROTOCOL_SPEC,
+            ),
+            status,
+        )
+    elif any(
+        media in ("application/json", "application/sparql-results+json", "application/ld+json")
+        for media, _, _ in parse_accept(accept)
+    ):
         response = make_response(jsonify(error_body(status, code, message, **extra)), status)
     else:
         response = make_response(message + "\n", status)
@@ -169,8 +198,13 @@ def register_error_handlers(app) -> None:
         status = error.code or 500
         headers = {k: v for k, v in error.get_headers() if k.lower() == "allow"}
         message = error.description or error.name
-        return _render(status, _HTTP_CODES.get(status, error.name.upper().replace(" ", "_")),
-                       message, {}, headers)
+        return _render(
+            status,
+            _HTTP_CODES.get(status, error.name.upper().replace(" ", "_")),
+            message,
+            {},
+            headers,
+        )
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
@@ -178,5 +212,10 @@ def register_error_handlers(app) -> None:
         if isinstance(error, HTTPException):
             return _http_error(error)
         app.logger.exception("unhandled %s", type(error).__name__)
-        return _render(500, "INTERNAL_ERROR", "The server failed to answer this request; the "
-                       "error has been logged.", {}, {})
+        return _render(
+            500,
+            "INTERNAL_ERROR",
+            "The server failed to answer this request; the error has been logged.",
+            {},
+            {},
+        )

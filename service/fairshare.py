@@ -24,6 +24,7 @@ The client is the peer address, or, when the peer is one of ``TRUSTED_PROXIES``,
 right-most address of ``X-Forwarded-For`` that is not itself a trusted proxy (a client cannot
 spoof its identity through a header the proxy appends to).
 """
+
 from __future__ import annotations
 
 import math
@@ -31,10 +32,10 @@ import os
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping
 
 from .errors import TooManyRequests
 
@@ -59,7 +60,7 @@ class Usage:
     seconds_used: float
     seconds_limit: float
     window: float
-    reset: float                 # seconds until the oldest counted query leaves the window
+    reset: float  # seconds until the oldest counted query leaves the window
 
     def headers(self) -> dict[str, str]:
         remaining = max(0, math.floor(self.seconds_limit - self.seconds_used))
@@ -67,15 +68,16 @@ class Usage:
             "RateLimit-Limit": f"{self.seconds_limit:g}",
             "RateLimit-Remaining": str(remaining),
             "RateLimit-Reset": str(max(0, math.ceil(self.reset))),
-            "RateLimit-Policy": (f'{self.seconds_limit:g};w={self.window:g};'
-                                 f'comment="seconds of query time per window", '
-                                 f'{self.max_concurrent};comment="concurrent queries"'),
+            "RateLimit-Policy": (
+                f"{self.seconds_limit:g};w={self.window:g};"
+                f'comment="seconds of query time per window", '
+                f'{self.max_concurrent};comment="concurrent queries"'
+            ),
             "X-Concurrent-Queries": f"{self.concurrent}/{self.max_concurrent}",
         }
 
 
-def client_identity(remote_addr: str | None, forwarded_for: str | None,
-                    trusted_proxies) -> str:
+def client_identity(remote_addr: str | None, forwarded_for: str | None, trusted_proxies) -> str:
     """Who is asking: see the module docstring."""
     peer = remote_addr or "unknown"
     if not forwarded_for or peer not in trusted_proxies:
@@ -90,8 +92,15 @@ def client_identity(remote_addr: str | None, forwarded_for: str | None,
 class FairShare:
     """Admission of one query per call of :meth:`admitted`; see the module docstring."""
 
-    def __init__(self, path: str | os.PathLike, *, max_concurrent: int, seconds: float,
-                 window: float = 60.0, stale_after: float = 70.0):
+    def __init__(
+        self,
+        path: str | os.PathLike,
+        *,
+        max_concurrent: int,
+        seconds: float,
+        window: float = 60.0,
+        stale_after: float = 70.0,
+    ):
         self.path = Path(path)
         self.max_concurrent = int(max_concurrent)
         self.seconds = float(seconds)
@@ -102,17 +111,22 @@ class FairShare:
         self._db().executescript(_SCHEMA)
 
     @classmethod
-    def from_config(cls, config: Mapping) -> "FairShare":
+    def from_config(cls, config: Mapping) -> FairShare:
         path = config.get("FAIRSHARE_DB") or Path(config["STORE_DIR"]) / "fairshare.sqlite"
-        return cls(path, max_concurrent=config["CLIENT_MAX_CONCURRENT"],
-                   seconds=config["CLIENT_QUERY_SECONDS"], window=config["CLIENT_WINDOW"],
-                   stale_after=2 * float(config["QUERY_TIMEOUT"]) + 10)
+        return cls(
+            path,
+            max_concurrent=config["CLIENT_MAX_CONCURRENT"],
+            seconds=config["CLIENT_QUERY_SECONDS"],
+            window=config["CLIENT_WINDOW"],
+            stale_after=2 * float(config["QUERY_TIMEOUT"]) + 10,
+        )
 
     def _db(self) -> sqlite3.Connection:
         db = getattr(self._local, "db", None)
         if db is None or getattr(self._local, "pid", None) != os.getpid():
-            db = sqlite3.connect(self.path, timeout=5.0, isolation_level=None,
-                                 check_same_thread=False)
+            db = sqlite3.connect(
+                self.path, timeout=5.0, isolation_level=None, check_same_thread=False
+            )
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=OFF")
             self._local.db, self._local.pid = db, os.getpid()
@@ -132,10 +146,12 @@ class FairShare:
     def _state(self, db, client: str, now: float) -> tuple[int, float, float]:
         (concurrent,) = db.execute(
             "SELECT COUNT(*) FROM inflight WHERE client = ? AND started > ?",
-            (client, now - self.stale_after)).fetchone()
+            (client, now - self.stale_after),
+        ).fetchone()
         used, oldest = db.execute(
             "SELECT COALESCE(SUM(seconds), 0), MIN(second) FROM usage WHERE client = ? AND second > ?",
-            (client, int(now - self.window))).fetchone()
+            (client, int(now - self.window)),
+        ).fetchone()
         reset = (oldest + 1 + self.window - now) if oldest is not None else 0.0
         return concurrent, float(used), reset
 
@@ -158,17 +174,24 @@ class FairShare:
                 raise TooManyRequests(
                     f"too many queries at once from {client}: {concurrent} are running, the "
                     f"limit is {self.max_concurrent}; wait for one to finish",
-                    retry_after=1, headers=usage.headers(), limit_concurrent=self.max_concurrent)
+                    retry_after=1,
+                    headers=usage.headers(),
+                    limit_concurrent=self.max_concurrent,
+                )
             if used >= self.seconds:
                 raise TooManyRequests(
                     f"{client} used {used:.1f} s of query time in the last {self.window:g} s; "
                     f"the limit is {self.seconds:g} s (see RateLimit-Reset)",
-                    retry_after=math.ceil(reset) or 1, headers=usage.headers(),
-                    limit_seconds=self.seconds)
-            ticket = db.execute("INSERT INTO inflight (client, started) VALUES (?, ?)",
-                                (client, now)).lastrowid
-        return ticket, Usage(concurrent + 1, self.max_concurrent, used, self.seconds,
-                             self.window, reset)
+                    retry_after=math.ceil(reset) or 1,
+                    headers=usage.headers(),
+                    limit_seconds=self.seconds,
+                )
+            ticket = db.execute(
+                "INSERT INTO inflight (client, started) VALUES (?, ?)", (client, now)
+            ).lastrowid
+        return ticket, Usage(
+            concurrent + 1, self.max_concurrent, used, self.seconds, self.window, reset
+        )
 
     def release(self, ticket: int, client: str, seconds: float) -> None:
         """Count the query out and its ``seconds`` of query time in."""
@@ -176,10 +199,12 @@ class FairShare:
         with self._transaction() as db:
             db.execute("DELETE FROM inflight WHERE id = ?", (ticket,))
             # one row per client and second: a window sums at most CLIENT_WINDOW rows
-            db.execute("INSERT INTO usage (client, second, seconds) VALUES (?, ?, ?) "
-                       "ON CONFLICT (client, second) DO UPDATE SET seconds = seconds + excluded.seconds",
-                       (client, int(now), max(0.0, seconds)))
-            if ticket % 64 == 0:    # now and then, forget what no window can reach any more
+            db.execute(
+                "INSERT INTO usage (client, second, seconds) VALUES (?, ?, ?) "
+                "ON CONFLICT (client, second) DO UPDATE SET seconds = seconds + excluded.seconds",
+                (client, int(now), max(0.0, seconds)),
+            )
+            if ticket % 64 == 0:  # now and then, forget what no window can reach any more
                 db.execute("DELETE FROM usage WHERE second <= ?", (int(now - self.window),))
                 db.execute("DELETE FROM inflight WHERE started <= ?", (now - self.stale_after,))
 

@@ -17,6 +17,7 @@ Paths from the URL are checked against :data:`SAFE_PATH` (and :data:`MAX_PATH`) 
 become an IRI, so a slug cannot carry ``<``, ``>``, quotes, spaces or braces into a query or a
 page, and a 10,000-character path is an unknown address, not an error.
 """
+
 from __future__ import annotations
 
 import re
@@ -25,8 +26,17 @@ from urllib.parse import quote, urlencode
 
 from .namespaces import MIGKG
 
-__all__ = ["DOCUMENT_FORMATS", "EXTENSIONS", "IriScheme", "MAX_IRI", "MAX_PATH", "SAFE_PATH",
-           "is_safe_iri", "is_web_iri", "kind_of"]
+__all__ = [
+    "DOCUMENT_FORMATS",
+    "EXTENSIONS",
+    "IriScheme",
+    "MAX_IRI",
+    "MAX_PATH",
+    "SAFE_PATH",
+    "is_safe_iri",
+    "is_web_iri",
+    "kind_of",
+]
 
 #: extension -> (format key of :data:`service.negotiation.GRAPH_FORMATS` or "html", media type)
 DOCUMENT_FORMATS: dict[str, tuple[str, str]] = {
@@ -91,7 +101,7 @@ class IriScheme:
         """``id/...`` or ``graph/...`` for a local IRI, else None."""
         if not iri.startswith(self.base):
             return None
-        path = iri[len(self.base):]
+        path = iri[len(self.base) :]
         return path if len(path) <= MAX_PATH and SAFE_PATH.match(path) else None
 
     def is_local(self, iri: str) -> bool:

@@ -10,6 +10,7 @@ stopped. ``--accept`` turns the rows a reviewer marked ``yes`` into a new file o
 ``graph_data/links/`` — links plus a ``void:Linkset`` with its provenance — which must pass
 validation or is removed again.
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,15 +18,14 @@ import difflib
 import email.utils
 import json
 import re
-import socket
 import time
 import unicodedata
 import urllib.error
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterable
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
@@ -37,10 +37,20 @@ from .namespaces import DATASET, ID, MIG, VOID, bind_prefixes
 TOOL_VERSION = "migkg link 0.1.0"
 DEFAULT_ENDPOINT = "https://query.wikidata.org/sparql"
 WIKIDATA_ENTITY = "http://www.wikidata.org/entity/"
-USER_AGENT = (f"{TOOL_VERSION} (migration-profile knowledge graph link discovery; "
-              "https://github.com/ -- contact the migkg maintainers) SPARQLWrapper")
-REVIEW_COLUMNS = ["entity", "entity_label", "kind", "candidate", "candidate_label", "score",
-                  "evidence", "accept"]
+USER_AGENT = (
+    f"{TOOL_VERSION} (migration-profile knowledge graph link discovery; "
+    "https://github.com/ -- contact the migkg maintainers) SPARQLWrapper"
+)
+REVIEW_COLUMNS = [
+    "entity",
+    "entity_label",
+    "kind",
+    "candidate",
+    "candidate_label",
+    "score",
+    "evidence",
+    "accept",
+]
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
@@ -116,6 +126,7 @@ def entities_to_link(graph) -> list[Entity]:
 
 # --------------------------------------------------------------------------- client
 
+
 def _retry_after(headers) -> float | None:
     value = headers.get("Retry-After") if headers else None
     if not value:
@@ -124,7 +135,7 @@ def _retry_after(headers) -> float | None:
         return float(value.strip())
     try:
         when = email.utils.parsedate_to_datetime(value)
-        return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+        return max(0.0, (when - datetime.now(UTC)).total_seconds())
     except (TypeError, ValueError):
         return None
 
@@ -132,11 +143,19 @@ def _retry_after(headers) -> float | None:
 class SparqlClient:
     """A polite SPARQLWrapper client: rate-limited, with timeouts and retries."""
 
-    def __init__(self, endpoint: str = DEFAULT_ENDPOINT, *, user_agent: str = USER_AGENT,
-                 timeout: float = 30.0, retries: int = 4, backoff: float = 2.0,
-                 max_wait: float = 120.0, min_interval: float = 1.0,
-                 sleep: Callable[[float], None] = time.sleep,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        endpoint: str = DEFAULT_ENDPOINT,
+        *,
+        user_agent: str = USER_AGENT,
+        timeout: float = 30.0,
+        retries: int = 4,
+        backoff: float = 2.0,
+        max_wait: float = 120.0,
+        min_interval: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         self.endpoint, self.user_agent, self.timeout = endpoint, user_agent, timeout
         self.retries, self.backoff, self.max_wait = retries, backoff, max_wait
         self.min_interval, self.sleep, self.clock = min_interval, sleep, clock
@@ -172,20 +191,29 @@ class SparqlClient:
                 retry, wait, problem = True, None, f"HTTP 500 ({str(exc).splitlines()[0][:100]})"
             except SPARQLWrapperException as exc:
                 raise LinkDiscoveryError(f"{self.endpoint}: {str(exc).splitlines()[0]}") from None
-            except (urllib.error.URLError, socket.timeout, TimeoutError, ConnectionError) as exc:
+            except (urllib.error.URLError, TimeoutError, ConnectionError) as exc:
                 reason = getattr(exc, "reason", exc)
                 retry, wait, problem = True, None, f"unreachable ({reason})"
             except ValueError as exc:  # the body is not JSON
                 raise LinkDiscoveryError(f"{self.endpoint}: malformed results ({exc})") from None
             else:
-                if not isinstance(result, dict) or "results" not in result \
-                        or not isinstance(result["results"].get("bindings"), list):
-                    raise LinkDiscoveryError(f"{self.endpoint}: malformed results (no results.bindings)")
+                if (
+                    not isinstance(result, dict)
+                    or "results" not in result
+                    or not isinstance(result["results"].get("bindings"), list)
+                ):
+                    raise LinkDiscoveryError(
+                        f"{self.endpoint}: malformed results (no results.bindings)"
+                    )
                 return result["results"]["bindings"]
             attempt += 1
             if not retry or attempt > self.retries:
-                raise LinkDiscoveryError(f"{self.endpoint}: {problem}; gave up after {attempt} attempts")
-            delay = min(self.max_wait, wait if wait is not None else self.backoff * 2 ** (attempt - 1))
+                raise LinkDiscoveryError(
+                    f"{self.endpoint}: {problem}; gave up after {attempt} attempts"
+                )
+            delay = min(
+                self.max_wait, wait if wait is not None else self.backoff * 2 ** (attempt - 1)
+            )
             self.waits.append(delay)
             self.sleep(delay)
 
@@ -194,12 +222,16 @@ def candidates_query(labels: Iterable[Literal]) -> str:
     """The candidates query for these labels. Comment lines are dropped: SPARQLWrapper guesses
     the query type from keywords and takes a comment's "adds" for an ADD update."""
     values = "VALUES ?query { " + " ".join(label.n3() for label in labels) + " }"
-    text = "\n".join(line for line in _query_file("candidates.rq").splitlines()
-                     if not line.lstrip().startswith("#"))
+    text = "\n".join(
+        line
+        for line in _query_file("candidates.rq").splitlines()
+        if not line.lstrip().startswith("#")
+    )
     return text.replace("{{VALUES}}", values)
 
 
 # --------------------------------------------------------------------------- scoring
+
 
 def _norm(text: str) -> str:
     text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode().lower()
@@ -209,9 +241,12 @@ def _norm(text: str) -> str:
 def score(candidate: Candidate, types: dict) -> None:
     """Score 0..1: label similarity 0.5, class 0.2, country 0.2, year 0.1."""
     entity = candidate.entity
-    names = [str(l) for l in entity.labels]
-    label_sim = max(difflib.SequenceMatcher(None, _norm(n), _norm(candidate.label or m)).ratio()
-                    for n in names for m in (candidate.matched or {candidate.label}))
+    names = [str(label) for label in entity.labels]
+    label_sim = max(
+        difflib.SequenceMatcher(None, _norm(n), _norm(candidate.label or m)).ratio()
+        for n in names
+        for m in (candidate.matched or {candidate.label})
+    )
     expected = {WIKIDATA_ENTITY + q for q in types.get(entity.kind, [])}
     type_ok = 1.0 if candidate.types & expected else 0.0
     kazakh = entity.kind in ("authority", "law")
@@ -222,8 +257,10 @@ def score(candidate: Candidate, types: dict) -> None:
     else:
         year = 0.5
     candidate.score = round(0.5 * label_sim + 0.2 * type_ok + 0.2 * country + 0.1 * year, 3)
-    bits = [f"label {label_sim:.2f} ({'; '.join(sorted(candidate.matched))})",
-            f"class {'yes' if type_ok else 'no'}"]
+    bits = [
+        f"label {label_sim:.2f} ({'; '.join(sorted(candidate.matched))})",
+        f"class {'yes' if type_ok else 'no'}",
+    ]
     if kazakh:
         bits.append(f"country {'Kazakhstan' if country else 'other/none'}")
     if entity.year:
@@ -243,7 +280,9 @@ def find_candidates(client: SparqlClient, batch: list[Entity], types: dict) -> l
             query = Literal(row["query"]["value"], lang=row["query"].get("xml:lang"))
             item = row["item"]["value"]
         except (KeyError, TypeError):
-            raise LinkDiscoveryError(f"{client.endpoint}: malformed results (row without query/item)") from None
+            raise LinkDiscoveryError(
+                f"{client.endpoint}: malformed results (row without query/item)"
+            ) from None
         for entity in by_label.get(query, []):
             cand = found.setdefault((entity.iri, item), Candidate(entity, item, ""))
             cand.matched.add(str(query))
@@ -263,6 +302,7 @@ def find_candidates(client: SparqlClient, batch: list[Entity], types: dict) -> l
 
 # --------------------------------------------------------------------------- discovery run
 
+
 @dataclass
 class DiscoveryResult:
     review_file: Path
@@ -272,9 +312,16 @@ class DiscoveryResult:
     requests: int
 
 
-def discover(graph, out: Path, client: SparqlClient, *, batch_size: int = 10,
-             kinds: Iterable[str] | None = None, limit: int | None = None,
-             restart: bool = False) -> DiscoveryResult:
+def discover(
+    graph,
+    out: Path,
+    client: SparqlClient,
+    *,
+    batch_size: int = 10,
+    kinds: Iterable[str] | None = None,
+    limit: int | None = None,
+    restart: bool = False,
+) -> DiscoveryResult:
     """Write candidates for every unlinked entity to ``out`` (TSV), batch by batch.
 
     Progress is kept in ``out`` + ".progress" (one entity IRI per line, written after its
@@ -299,10 +346,20 @@ def discover(graph, out: Path, client: SparqlClient, *, batch_size: int = 10,
             writer.writerow(REVIEW_COLUMNS)
             handle.flush()
         for start in range(0, len(todo), batch_size):
-            batch = todo[start:start + batch_size]
+            batch = todo[start : start + batch_size]
             for cand in find_candidates(client, batch, types):
-                writer.writerow([cand.entity.iri, cand.entity.name, cand.entity.kind, cand.item,
-                                 cand.label, f"{cand.score:.3f}", cand.evidence, ""])
+                writer.writerow(
+                    [
+                        cand.entity.iri,
+                        cand.entity.name,
+                        cand.entity.kind,
+                        cand.item,
+                        cand.label,
+                        f"{cand.score:.3f}",
+                        cand.evidence,
+                        "",
+                    ]
+                )
                 written += 1
             handle.flush()
             with progress.open("a", encoding="utf-8") as prog:
@@ -311,6 +368,7 @@ def discover(graph, out: Path, client: SparqlClient, *, batch_size: int = 10,
 
 
 # --------------------------------------------------------------------------- accept
+
 
 def accepted_rows(review: Path) -> list[dict]:
     with review.open(encoding="utf-8", newline="") as handle:
@@ -330,32 +388,43 @@ def linkset_graph(rows: list[dict], name: str, endpoint: str, today: date) -> Gr
     bind_prefixes(graph)
     graph.bind("owl", OWL)
     day = Literal(today.isoformat(), datatype=XSD.date)
-    for p, o in ((RDF.type, VOID.Linkset),
-                 (RDFS.label, Literal(f"Links to Wikidata accepted from review {name}", lang="en")),
-                 (DCTERMS.title, Literal(f"migkg to Wikidata, reviewed candidates ({name})", lang="en")),
-                 (VOID.subjectsTarget, DATASET), (VOID.objectsTarget, ID["void/wikidata"]),
-                 (VOID.linkPredicate, OWL.sameAs),
-                 (VOID.triples, Literal(len({(r["entity"], r["candidate"]) for r in rows}))),
-                 (DCTERMS.created, day), (PROV.wasGeneratedBy, activity)):
+    for p, o in (
+        (RDF.type, VOID.Linkset),
+        (RDFS.label, Literal(f"Links to Wikidata accepted from review {name}", lang="en")),
+        (DCTERMS.title, Literal(f"migkg to Wikidata, reviewed candidates ({name})", lang="en")),
+        (VOID.subjectsTarget, DATASET),
+        (VOID.objectsTarget, ID["void/wikidata"]),
+        (VOID.linkPredicate, OWL.sameAs),
+        (VOID.triples, Literal(len({(r["entity"], r["candidate"]) for r in rows}))),
+        (DCTERMS.created, day),
+        (PROV.wasGeneratedBy, activity),
+    ):
         graph.add((linkset, p, o))
-    for p, o in ((RDF.type, PROV.Activity),
-                 (RDFS.label, Literal(f"Link discovery and review {name}", lang="en")),
-                 (MIG.linkMethod, Literal(f"{TOOL_VERSION} (label, class, country and year "
-                                          "scoring), reviewed by hand")),
-                 (MIG.scoreThreshold, Literal(f"{threshold:.3f}", datatype=XSD.decimal)),
-                 (PROV.used, URIRef(endpoint)),
-                 (PROV.endedAtTime, Literal(f"{today.isoformat()}T00:00:00Z", datatype=XSD.dateTime))):
+    for p, o in (
+        (RDF.type, PROV.Activity),
+        (RDFS.label, Literal(f"Link discovery and review {name}", lang="en")),
+        (
+            MIG.linkMethod,
+            Literal(f"{TOOL_VERSION} (label, class, country and year scoring), reviewed by hand"),
+        ),
+        (MIG.scoreThreshold, Literal(f"{threshold:.3f}", datatype=XSD.decimal)),
+        (PROV.used, URIRef(endpoint)),
+        (PROV.endedAtTime, Literal(f"{today.isoformat()}T00:00:00Z", datatype=XSD.dateTime)),
+    ):
         graph.add((activity, p, o))
     for i, row in enumerate(rows, 1):
         subject, obj = URIRef(row["entity"]), URIRef(row["candidate"])
         assertion = ID[f"link/{name}/{i}"]
         graph.add((subject, OWL.sameAs, obj))
-        for p, o in ((RDF.type, MIG.LinkAssertion),
-                     (RDFS.label, Literal(f"{row['entity_label']} = {row['candidate_label']}", lang="en")),
-                     (MIG.linkSubject, subject), (MIG.linkObject, obj),
-                     (MIG.score, Literal(f"{float(row['score']):.3f}", datatype=XSD.decimal)),
-                     (MIG.evidence, Literal(row["evidence"])),
-                     (PROV.wasDerivedFrom, linkset)):
+        for p, o in (
+            (RDF.type, MIG.LinkAssertion),
+            (RDFS.label, Literal(f"{row['entity_label']} = {row['candidate_label']}", lang="en")),
+            (MIG.linkSubject, subject),
+            (MIG.linkObject, obj),
+            (MIG.score, Literal(f"{float(row['score']):.3f}", datatype=XSD.decimal)),
+            (MIG.evidence, Literal(row["evidence"])),
+            (PROV.wasDerivedFrom, linkset),
+        ):
             graph.add((assertion, p, o))
     return graph
 
@@ -366,8 +435,14 @@ def linkset_turtle(rows: list[dict], name: str, endpoint: str, today: date) -> s
     return f"# Links accepted from a `migkg link` review file on {today.isoformat()}.\n\n{body}"
 
 
-def accept(review: Path, config: dict, *, name: str | None = None, endpoint: str = DEFAULT_ENDPOINT,
-           today: date | None = None):
+def accept(
+    review: Path,
+    config: dict,
+    *,
+    name: str | None = None,
+    endpoint: str = DEFAULT_ENDPOINT,
+    today: date | None = None,
+):
     """Write the accepted rows to graph_data/links/<name>.ttl and re-validate; on violations the
     file is removed again and the report returned. Returns (path or None, report)."""
     from .validation import validate_sources

@@ -8,6 +8,7 @@ graphs ``graph/<name>``. The data files state these IRIs in full, so an IRI neve
 where the service runs; the server maps its own ``/id/...`` and ``/graph/...`` paths to them
 (:mod:`service.iris`).
 """
+
 from rdflib import Namespace
 from rdflib.namespace import DCAT, DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, XSD
 
@@ -37,12 +38,27 @@ DCT = DCTERMS
 
 #: Prefixes bound on every graph the service serialises, in this order.
 PREFIXES: dict[str, Namespace] = {
-    "mig": MIG, "qb": QB, "sdmx-dimension": SDMX_DIMENSION, "sdmx-measure": SDMX_MEASURE,
-    "sdmx-attribute": SDMX_ATTRIBUTE, "sdmx-code": SDMX_CODE, "sdmx-concept": SDMX_CONCEPT,
-    "prov": Namespace(str(PROV)), "org": ORG, "eli": ELI, "time": Namespace(str(TIME)),
-    "dcat": Namespace(str(DCAT)), "dct": Namespace(str(DCTERMS)), "skos": Namespace(str(SKOS)),
-    "owl": Namespace(str(OWL)), "rdf": Namespace(str(RDF)), "rdfs": Namespace(str(RDFS)),
-    "xsd": Namespace(str(XSD)), "unit": UNIT, "void": VOID, "sd": SD,
+    "mig": MIG,
+    "qb": QB,
+    "sdmx-dimension": SDMX_DIMENSION,
+    "sdmx-measure": SDMX_MEASURE,
+    "sdmx-attribute": SDMX_ATTRIBUTE,
+    "sdmx-code": SDMX_CODE,
+    "sdmx-concept": SDMX_CONCEPT,
+    "prov": Namespace(str(PROV)),
+    "org": ORG,
+    "eli": ELI,
+    "time": Namespace(str(TIME)),
+    "dcat": Namespace(str(DCAT)),
+    "dct": Namespace(str(DCTERMS)),
+    "skos": Namespace(str(SKOS)),
+    "owl": Namespace(str(OWL)),
+    "rdf": Namespace(str(RDF)),
+    "rdfs": Namespace(str(RDFS)),
+    "xsd": Namespace(str(XSD)),
+    "unit": UNIT,
+    "void": VOID,
+    "sd": SD,
 }
 
 

@@ -10,14 +10,22 @@ Two tables, one per result kind: :data:`RESULT_FORMATS` for SELECT/ASK and
 serialisers (see :mod:`service.store.executor`); no module here imports pyoxigraph, so the
 functions are usable everywhere, including the query child processes.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import lru_cache
 
 __all__ = [
-    "Format", "RESULT_FORMATS", "GRAPH_FORMATS", "RDF_DESCRIPTION_FORMATS",
-    "NotAcceptable", "parse_accept", "choose_format", "prefers_html", "supported_types",
+    "Format",
+    "RESULT_FORMATS",
+    "GRAPH_FORMATS",
+    "RDF_DESCRIPTION_FORMATS",
+    "NotAcceptable",
+    "parse_accept",
+    "choose_format",
+    "prefers_html",
+    "supported_types",
 ]
 
 
@@ -32,24 +40,52 @@ class Format:
 
 
 RESULT_FORMATS: tuple[Format, ...] = (
-    Format("application/sparql-results+json", "json", "application/sparql-results+json",
-           ("json", "srj", "application/json", "text/javascript", "application/javascript")),
-    Format("application/sparql-results+xml", "xml", "application/sparql-results+xml",
-           ("xml", "srx", "application/xml", "text/xml")),
+    Format(
+        "application/sparql-results+json",
+        "json",
+        "application/sparql-results+json",
+        ("json", "srj", "application/json", "text/javascript", "application/javascript"),
+    ),
+    Format(
+        "application/sparql-results+xml",
+        "xml",
+        "application/sparql-results+xml",
+        ("xml", "srx", "application/xml", "text/xml"),
+    ),
     Format("text/csv", "csv", "text/csv; charset=utf-8", ("csv",)),
-    Format("text/tab-separated-values", "tsv", "text/tab-separated-values; charset=utf-8",
-           ("tsv", "tab")),
+    Format(
+        "text/tab-separated-values",
+        "tsv",
+        "text/tab-separated-values; charset=utf-8",
+        ("tsv", "tab"),
+    ),
 )
 
 GRAPH_FORMATS: tuple[Format, ...] = (
-    Format("text/turtle", "turtle", "text/turtle; charset=utf-8",
-           ("turtle", "ttl", "application/x-turtle", "text/n3", "n3", "text/rdf+n3")),
-    Format("application/n-triples", "ntriples", "application/n-triples",
-           ("nt", "ntriples", "n-triples", "text/plain")),
-    Format("application/ld+json", "jsonld", "application/ld+json",
-           ("json-ld", "jsonld", "json", "application/json")),
-    Format("application/rdf+xml", "rdfxml", "application/rdf+xml",
-           ("xml", "rdf", "rdfxml", "rdf+xml", "application/xml", "text/xml")),
+    Format(
+        "text/turtle",
+        "turtle",
+        "text/turtle; charset=utf-8",
+        ("turtle", "ttl", "application/x-turtle", "text/n3", "n3", "text/rdf+n3"),
+    ),
+    Format(
+        "application/n-triples",
+        "ntriples",
+        "application/n-triples",
+        ("nt", "ntriples", "n-triples", "text/plain"),
+    ),
+    Format(
+        "application/ld+json",
+        "jsonld",
+        "application/ld+json",
+        ("json-ld", "jsonld", "json", "application/json"),
+    ),
+    Format(
+        "application/rdf+xml",
+        "rdfxml",
+        "application/rdf+xml",
+        ("xml", "rdf", "rdfxml", "rdf+xml", "application/xml", "text/xml"),
+    ),
     Format("application/trig", "trig", "application/trig", ("trig",)),
     Format("application/n-quads", "nquads", "application/n-quads", ("nq", "nquads", "n-quads")),
 )
@@ -67,7 +103,8 @@ class NotAcceptable(Exception):
         self.requested = requested
         super().__init__(
             f"none of the requested media types ({requested or 'none'}) can be produced; "
-            f"supported: {', '.join(supported)}")
+            f"supported: {', '.join(supported)}"
+        )
 
 
 @lru_cache(maxsize=512)
@@ -119,8 +156,9 @@ def supported_types(table: tuple[Format, ...]) -> list[str]:
 
 
 @lru_cache(maxsize=1024)
-def choose_format(table: tuple[Format, ...], accept: str | None,
-                  format_param: str | tuple[str, ...] | None = None) -> Format:
+def choose_format(
+    table: tuple[Format, ...], accept: str | None, format_param: str | tuple[str, ...] | None = None
+) -> Format:
     """Pick a row of ``table``: the ``format`` parameter wins, else ``Accept`` with q-values.
 
     ``format_param`` may hold several values (SPARQLWrapper sends ``format=tsv`` and
@@ -166,7 +204,12 @@ def prefers_html(accept: str | None) -> bool:
     if not any(m == "text/html" or m == "application/xhtml+xml" for m, _, _ in accepted):
         return False
     html_q = max(_quality("text/html", accepted), _quality("application/xhtml+xml", accepted))
-    named = [q for media, q, _ in accepted
-             if any(media == row.media_type or media in row.aliases
-                    for row in RESULT_FORMATS + GRAPH_FORMATS)]
+    named = [
+        q
+        for media, q, _ in accepted
+        if any(
+            media == row.media_type or media in row.aliases
+            for row in RESULT_FORMATS + GRAPH_FORMATS
+        )
+    ]
     return html_q > 0 and all(html_q >= q for q in named)

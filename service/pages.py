@@ -31,6 +31,7 @@ Duplicates: a triple that several source documents state sits in several named g
 query that asks for its graph sees it once per graph; so every query is ``DISTINCT`` and the
 code groups statements by (predicate, object), listing the graphs each comes from.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -43,23 +44,33 @@ import tempfile
 import threading
 import time
 from collections import OrderedDict, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import urlencode
 
-from flask import (Blueprint, Response, abort, current_app, jsonify, render_template, request,
-                   send_file, url_for)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
 from markupsafe import Markup, escape
 from rdflib import Literal, URIRef
 
 from .charts import Point, Series, line_chart
 from .errors import MigkgError, NotAcceptableError, error_body
 from .iris import DOCUMENT_FORMATS, EXTENSIONS, IriScheme, is_safe_iri, is_web_iri
-from .negotiation import GRAPH_FORMATS, NotAcceptable, choose_format, parse_accept, prefers_html
 from .namespaces import DATASET, MIGKG
+from .negotiation import GRAPH_FORMATS, NotAcceptable, choose_format, parse_accept, prefers_html
 from .search import LabelIndex
 from .urls import external_url
 
@@ -83,14 +94,19 @@ QB = "http://purl.org/linked-data/cube#"
 
 #: The formats an entity's RDF description is offered in (rows of GRAPH_FORMATS).
 ONTOLOGY = MIGKG + "def"
-ENTITY_FORMATS = tuple(f for f in GRAPH_FORMATS if f.key in ("turtle", "ntriples", "jsonld",
-                                                             "rdfxml"))
+ENTITY_FORMATS = tuple(
+    f for f in GRAPH_FORMATS if f.key in ("turtle", "ntriples", "jsonld", "rdfxml")
+)
 _EXT_OF_KEY = {key: ext for ext, (key, _) in DOCUMENT_FORMATS.items()}
 
 #: Label predicates, best first, and the search field each one feeds.
 LABEL_PREDICATES: tuple[tuple[str, str], ...] = (
-    (SKOS + "prefLabel", "label"), (RDFS + "label", "label"), (DCT + "title", "title"),
-    (ELI + "title", "title"), (MIG + "shortName", "short"), (SKOS + "altLabel", "alt"),
+    (SKOS + "prefLabel", "label"),
+    (RDFS + "label", "label"),
+    (DCT + "title", "title"),
+    (ELI + "title", "title"),
+    (MIG + "shortName", "short"),
+    (SKOS + "altLabel", "alt"),
     (SKOS + "notation", "notation"),
 )
 _LABEL_RANK = {p: i for i, (p, _) in enumerate(LABEL_PREDICATES)}
@@ -98,14 +114,32 @@ _LABEL_FIELD = dict(LABEL_PREDICATES)
 _SHORT_PREDICATES = (MIG + "shortName", SKOS + "altLabel")
 
 #: Entry points listed on the home page, in order: (kind, heading).
-ENTRY_KINDS = (("authority", "Authorities"), ("law", "Laws and policy documents"),
-               ("indicator", "Indicators"), ("source", "Primary sources"),
-               ("organisation", "Organisations"), ("publication", "Publications"))
+ENTRY_KINDS = (
+    ("authority", "Authorities"),
+    ("law", "Laws and policy documents"),
+    ("indicator", "Indicators"),
+    ("source", "Primary sources"),
+    ("organisation", "Organisations"),
+    ("publication", "Publications"),
+)
 #: Breakdown dimensions (their total codes are filtered in breakdowns.rq).
-BREAKDOWN_DIMS = (SDMX_DIM + "sex", MIG + "counterpartArea", MIG + "ethnicGroup",
-                  MIG + "permitCategory", MIG + "offenceType", MIG + "region", MIG + "facility")
-_LAW_TYPES = {MIG + "Law", MIG + "Decree", MIG + "InternationalAgreement", MIG + "PolicyDocument",
-              MIG + "Amendment", ELI + "LegalResource"}
+BREAKDOWN_DIMS = (
+    SDMX_DIM + "sex",
+    MIG + "counterpartArea",
+    MIG + "ethnicGroup",
+    MIG + "permitCategory",
+    MIG + "offenceType",
+    MIG + "region",
+    MIG + "facility",
+)
+_LAW_TYPES = {
+    MIG + "Law",
+    MIG + "Decree",
+    MIG + "InternationalAgreement",
+    MIG + "PolicyDocument",
+    MIG + "Amendment",
+    ELI + "LegalResource",
+}
 _PAGE_SIZE = 500
 GENERAL_INFORMATION = "General Information"
 
@@ -126,7 +160,8 @@ def load_query(name: str) -> str:
     text = _QUERIES.get(name)
     if text is None:
         text = (resources.files("service") / "queries" / "pages" / f"{name}.rq").read_text(
-            encoding="utf-8")
+            encoding="utf-8"
+        )
         _QUERIES[name] = text
     return text
 
@@ -134,8 +169,9 @@ def load_query(name: str) -> str:
 #: A comment line in a query marking where a ``VALUES`` clause for the named variables goes
 #: (``#@values ?entity``): inside a group or sub-SELECT, so that aggregates and sub-SELECTs
 #: are restricted before they run rather than joined with the binding afterwards.
-_VALUES_MARKER = re.compile(r"^([ \t]*)#@values((?:[ \t]+\?[A-Za-z_][A-Za-z0-9_]*)+)[ \t]*$",
-                            re.MULTILINE)
+_VALUES_MARKER = re.compile(
+    r"^([ \t]*)#@values((?:[ \t]+\?[A-Za-z_][A-Za-z0-9_]*)+)[ \t]*$", re.MULTILINE
+)
 
 
 def _sparql_term(value) -> str:
@@ -174,12 +210,14 @@ def bind(text: str, rows: Iterable[dict[str, Any]] | None = None, /, **values) -
         return f"VALUES ({' '.join('?' + v for v in variables)}) {{ {' '.join(lines)} }}"
 
     if _VALUES_MARKER.search(text):
+
         def place(match: re.Match) -> str:
             wanted = [v[1:] for v in match.group(2).split()]
             missing = [v for v in wanted if v not in names]
             if missing:
                 raise ValueError(f"no value bound for {', '.join('?' + v for v in missing)}")
             return match.group(1) + clause(wanted)
+
         return _VALUES_MARKER.sub(place, text)
     return f"{text}\n{clause(names)}\n"
 
@@ -188,7 +226,7 @@ def bind(text: str, rows: Iterable[dict[str, Any]] | None = None, /, **values) -
 class Term:
     """One RDF term from a SPARQL JSON result."""
 
-    kind: str                 # "uri", "literal", "bnode"
+    kind: str  # "uri", "literal", "bnode"
     value: str
     lang: str = ""
     datatype: str = ""
@@ -214,8 +252,10 @@ def select(store, text: str) -> list[dict[str, Term]]:
     """Run a SELECT through the store (SPARQL JSON); rows of Terms."""
     result = store.query(text, format="json")
     data = json.loads(result.body)
-    return [{name: _term(value) for name, value in row.items()}
-            for row in data.get("results", {}).get("bindings", [])]
+    return [
+        {name: _term(value) for name, value in row.items()}
+        for row in data.get("results", {}).get("bindings", [])
+    ]
 
 
 def select_all(store, text: str, page: int) -> Iterable[dict[str, Term]]:
@@ -236,6 +276,7 @@ def select_all(store, text: str, page: int) -> Iterable[dict[str, Term]]:
 
 # -- the catalogue, once per dataset version ------------------------------------------------
 
+
 def _label_rank(predicate: str, lang: str) -> tuple[int, int]:
     return (0 if lang in ("en", "") else 1, _LABEL_RANK.get(predicate, 99))
 
@@ -246,7 +287,7 @@ def fallback_label(scheme: IriScheme, iri: str) -> str:
         parts = path.split("/", 2)
         return parts[2] if len(parts) == 3 else path
     cut = max(iri.rfind("#"), iri.rfind("/"))
-    return iri[cut + 1:] or iri
+    return iri[cut + 1 :] or iri
 
 
 @dataclass
@@ -303,18 +344,29 @@ def build_catalog(store, scheme: IriScheme, page: int) -> Catalog:
         kind = scheme.kind(iri)
         catalog.kinds[iri] = kind
         by_kind[kind].append(iri)
-    catalog.by_kind = {kind: sorted(iris, key=lambda i: (catalog.label(i).casefold(), i))
-                       for kind, iris in by_kind.items()}
+    catalog.by_kind = {
+        kind: sorted(iris, key=lambda i: (catalog.label(i).casefold(), i))
+        for kind, iris in by_kind.items()
+    }
     for row in select(store, load_query("periods")):
         begin, end = row.get("begin"), row.get("end")
-        catalog.periods[row["period"].value] = (begin.value if begin else "",
-                                                end.value if end else "")
-    catalog.countries = sorted((row["area"].value for row in select(store, load_query("countries"))),
-                               key=lambda i: catalog.label(i).casefold())
+        catalog.periods[row["period"].value] = (
+            begin.value if begin else "",
+            end.value if end else "",
+        )
+    catalog.countries = sorted(
+        (row["area"].value for row in select(store, load_query("countries"))),
+        key=lambda i: catalog.label(i).casefold(),
+    )
     catalog.index = LabelIndex(names, catalog.labels, catalog.kinds)
     catalog.seconds = round(time.perf_counter() - started, 3)
-    log.info("pages catalogue for version %s: %d entities, %d names in %.2f s", catalog.version,
-             len(catalog.kinds), len(catalog.index), catalog.seconds)
+    log.info(
+        "pages catalogue for version %s: %d entities, %d names in %.2f s",
+        catalog.version,
+        len(catalog.kinds),
+        len(catalog.index),
+        catalog.seconds,
+    )
     return catalog
 
 
@@ -383,8 +435,9 @@ def get_catalog() -> Catalog:
 
 # -- presentation helpers (used by the templates) --------------------------------------------
 
-_INTEGER_TYPES = {XSD + t for t in ("integer", "int", "long", "nonNegativeInteger",
-                                    "positiveInteger", "short")}
+_INTEGER_TYPES = {
+    XSD + t for t in ("integer", "int", "long", "nonNegativeInteger", "positiveInteger", "short")
+}
 _DECIMAL_TYPES = {XSD + t for t in ("decimal", "double", "float")}
 
 
@@ -461,8 +514,11 @@ class View:
         if href is None:
             return Markup(f'<span class="iri">{escape(shown)}</span>')
         short = self.catalog.short.get(value)
-        extra = f' <span class="short">({escape(short)})</span>' \
-            if short and short not in shown and short_name else ""
+        extra = (
+            f' <span class="short">({escape(short)})</span>'
+            if short and short not in shown and short_name
+            else ""
+        )
         return Markup(f'<a href="{escape(href)}">{escape(shown)}</a>{extra}')
 
     def term(self, term: Term | None) -> Markup:
@@ -476,11 +532,17 @@ class View:
         shown = format_number(term.value, term.datatype) if term.datatype else term.value
         if term.lang:
             return Markup('{}<span class="lang">@{}</span>').format(shown, term.lang)
-        if term.datatype and term.datatype not in _INTEGER_TYPES | _DECIMAL_TYPES \
-                and term.datatype != XSD + "string":
+        if (
+            term.datatype
+            and term.datatype not in _INTEGER_TYPES | _DECIMAL_TYPES
+            and term.datatype != XSD + "string"
+        ):
             return Markup('{}<span class="dt">^^{}</span>').format(
-                shown, self.catalog.label(term.datatype) if term.datatype.startswith(
-                    self.scheme.base) else _short_iri(term.datatype))
+                shown,
+                self.catalog.label(term.datatype)
+                if term.datatype.startswith(self.scheme.base)
+                else _short_iri(term.datatype),
+            )
         return Markup("{}").format(shown)
 
     def value(self, value: Term | None, published: Term | None = None) -> str:
@@ -495,29 +557,45 @@ class View:
 
     def kind_name(self, iri: str) -> str:
         types = self.catalog.types.get(iri, ())
-        names = [self.catalog.label(t) for t in types
-                 if t.startswith(MIG) or not any(x.startswith(MIG) for x in types)]
+        names = [
+            self.catalog.label(t)
+            for t in types
+            if t.startswith(MIG) or not any(x.startswith(MIG) for x in types)
+        ]
         return ", ".join(sorted(dict.fromkeys(names))) or self.scheme.kind(iri)
 
 
-_PREFIXES = {"http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf:", RDFS: "rdfs:",
-             SKOS: "skos:", MIG: "mig:", DCT: "dct:", ELI: "eli:", PROV: "prov:", XSD: "xsd:",
-             SDMX_DIM: "sdmx-dimension:", SDMX_MEASURE: "sdmx-measure:", QB: "qb:",
-             "http://purl.org/linked-data/sdmx/2009/attribute#": "sdmx-attribute:",
-             "http://purl.org/linked-data/sdmx/2009/code#": "sdmx-code:",
-             "http://www.w3.org/ns/org#": "org:", "http://www.w3.org/2006/time#": "time:",
-             "http://www.w3.org/ns/dcat#": "dcat:", "http://www.w3.org/2002/07/owl#": "owl:",
-             "http://qudt.org/vocab/unit/": "unit:"}
+_PREFIXES = {
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf:",
+    RDFS: "rdfs:",
+    SKOS: "skos:",
+    MIG: "mig:",
+    DCT: "dct:",
+    ELI: "eli:",
+    PROV: "prov:",
+    XSD: "xsd:",
+    SDMX_DIM: "sdmx-dimension:",
+    SDMX_MEASURE: "sdmx-measure:",
+    QB: "qb:",
+    "http://purl.org/linked-data/sdmx/2009/attribute#": "sdmx-attribute:",
+    "http://purl.org/linked-data/sdmx/2009/code#": "sdmx-code:",
+    "http://www.w3.org/ns/org#": "org:",
+    "http://www.w3.org/2006/time#": "time:",
+    "http://www.w3.org/ns/dcat#": "dcat:",
+    "http://www.w3.org/2002/07/owl#": "owl:",
+    "http://qudt.org/vocab/unit/": "unit:",
+}
 
 
 def _short_iri(iri: str) -> str:
     for namespace, prefix in _PREFIXES.items():
         if iri.startswith(namespace):
-            return prefix + iri[len(namespace):]
+            return prefix + iri[len(namespace) :]
     return iri
 
 
 # -- statements ---------------------------------------------------------------------------
+
 
 @dataclass
 class Statement:
@@ -555,6 +633,7 @@ def _first(statements: list[Statement], predicate: str) -> Term | None:
 
 # -- JSON-LD (embedded in every page) -------------------------------------------------------
 
+
 def _jsonld_object(term: Term) -> dict:
     if term.kind == "uri":
         return {"@id": term.value}
@@ -578,8 +657,10 @@ def entity_jsonld(iri: str, statements: list[Statement], catalog: Catalog) -> li
             continue
         node.setdefault(statement.predicate, []).append(_jsonld_object(statement.obj))
         if statement.obj.kind == "uri" and statement.obj.value in catalog.labels:
-            linked[statement.obj.value] = {"@id": statement.obj.value, RDFS + "label": [
-                {"@value": catalog.labels[statement.obj.value]}]}
+            linked[statement.obj.value] = {
+                "@id": statement.obj.value,
+                RDFS + "label": [{"@value": catalog.labels[statement.obj.value]}],
+            }
         if statement.obj.kind == "bnode" and statement.nested:
             bnode: dict[str, Any] = {"@id": "_:" + statement.obj.value}
             for predicate, value in statement.nested:
@@ -593,6 +674,7 @@ def entity_jsonld(iri: str, statements: list[Statement], catalog: Catalog) -> li
 
 # -- responses ----------------------------------------------------------------------------
 
+
 def _links(scheme: IriScheme, iri: str, sent: str) -> str:
     """``Link``: the persistent IRI as ``rel="canonical"`` (what to cite and link to), then the
     other representations on this host."""
@@ -600,8 +682,9 @@ def _links(scheme: IriScheme, iri: str, sent: str) -> str:
     for ext in ("html", *EXTENSIONS):
         if ext == sent:
             continue
-        parts.append(f'<{scheme.document_url(iri, ext)}>; rel="alternate"; '
-                     f'type="{DOCUMENT_FORMATS[ext][1]}"')
+        parts.append(
+            f'<{scheme.document_url(iri, ext)}>; rel="alternate"; type="{DOCUMENT_FORMATS[ext][1]}"'
+        )
     return ", ".join(parts)
 
 
@@ -610,8 +693,9 @@ def _finish(body: bytes, status: int, headers: dict, *, negotiated: bool) -> Res
     if negotiated:
         response.vary.add("Accept")
     if status == 200:
-        response.headers["Cache-Control"] = \
+        response.headers["Cache-Control"] = (
             f"public, max-age={int(current_app.config.get('CACHE_MAX_AGE', 300))}"
+        )
         response.make_conditional(request)
     return response
 
@@ -622,8 +706,10 @@ def _etag(version: str | None, *key: str) -> str:
 
 
 def _wants_json() -> bool:
-    return any(media in ("application/json", "application/ld+json")
-               for media, _, _ in parse_accept(request.headers.get("Accept")))
+    return any(
+        media in ("application/json", "application/ld+json")
+        for media, _, _ in parse_accept(request.headers.get("Accept"))
+    )
 
 
 @bp.app_errorhandler(UnknownResource)
@@ -636,8 +722,14 @@ def _unknown(error: UnknownResource):
         scheme = get_scheme()
         text = error.extra.get("text", "")
         hits = catalog.index.suggest(text) if catalog.index and text else []
-        body = render_template("pages/not_found.html", view=View(catalog, scheme),
-                               message=error.message, text=text, hits=hits, status=404)
+        body = render_template(
+            "pages/not_found.html",
+            view=View(catalog, scheme),
+            message=error.message,
+            text=text,
+            hits=hits,
+            status=404,
+        )
         response = Response(body, 404, headers=headers, content_type="text/html; charset=utf-8")
     elif _wants_json():
         extra = {k: v for k, v in error.extra.items() if k in ("iri",)}
@@ -645,16 +737,21 @@ def _unknown(error: UnknownResource):
         response.status_code = 404
         response.headers.update(headers)
     else:
-        response = Response(error.message + "\n", 404, headers=headers,
-                            content_type="text/plain; charset=utf-8")
+        response = Response(
+            error.message + "\n", 404, headers=headers, content_type="text/plain; charset=utf-8"
+        )
     response.vary.add("Accept")
     return response
 
 
 def _not_found(iri: str, path: str, *, html: bool = False):
     slug = path.split("/", 2)[-1] if "/" in path else path
-    raise UnknownResource(f"nothing is known about <{iri}> in this dataset", iri=iri,
-                          text=slug.replace("-", " ").replace("/", " "), html=html)
+    raise UnknownResource(
+        f"nothing is known about <{iri}> in this dataset",
+        iri=iri,
+        text=slug.replace("-", " ").replace("/", " "),
+        html=html,
+    )
 
 
 @bp.route("/id/<path:rest>")
@@ -675,9 +772,11 @@ def _dereference(path: str):
     iri = IriScheme().iri_for(stem)
     if iri is None:
         shown = path if len(path) <= 200 else path[:200] + "…"
-        raise UnknownResource(f"/{shown} is not an address of this dataset (IRIs look like "
-                              "/id/<kind>/<slug>)", text=shown.replace("/", " "),
-                              html=ext == "html")
+        raise UnknownResource(
+            f"/{shown} is not an address of this dataset (IRIs look like /id/<kind>/<slug>)",
+            text=shown.replace("/", " "),
+            html=ext == "html",
+        )
     return _respond(iri, stem, ext)
 
 
@@ -719,8 +818,10 @@ def resource():
     path = IriScheme().local_path(iri)
     if path is not None:
         from flask import redirect
-        return redirect(get_scheme().page_url(iri) if ext is None
-                        else get_scheme().document_url(iri, ext), 301)
+
+        return redirect(
+            get_scheme().page_url(iri) if ext is None else get_scheme().document_url(iri, ext), 301
+        )
     return _respond(iri, iri, ext)
 
 
@@ -734,8 +835,9 @@ def _respond(iri: str, path: str, ext: str | None):
             try:
                 ext = _EXT_OF_KEY[choose_format(ENTITY_FORMATS, accept).key]
             except NotAcceptable as exc:
-                raise NotAcceptableError(str(exc), supported=exc.supported + ["text/html"]) \
-                    from None
+                raise NotAcceptableError(
+                    str(exc), supported=exc.supported + ["text/html"]
+                ) from None
     catalog = get_catalog()
     state = _state()
     scheme = get_scheme()
@@ -751,10 +853,12 @@ def _respond(iri: str, path: str, ext: str | None):
                 location += ("&" if "?" in location else "?") + urlencode(sorted(facets.items()))
         else:
             body, content_type = describe_entity(iri, path, ext)
-        headers = {"Content-Type": content_type,
-                   "Link": _links(scheme, iri, ext),
-                   "Content-Location": location,
-                   "ETag": f'"{_etag(catalog.version, iri, ext, *_facet_strings(facets))}"'}
+        headers = {
+            "Content-Type": content_type,
+            "Link": _links(scheme, iri, ext),
+            "Content-Location": location,
+            "ETag": f'"{_etag(catalog.version, iri, ext, *_facet_strings(facets))}"',
+        }
         cached = (body, 200, headers)
         state.remember(key, cached)
     body, status, headers = cached
@@ -762,8 +866,9 @@ def _respond(iri: str, path: str, ext: str | None):
 
 
 def _is_country(iri: str, types: Iterable[str], catalog: Catalog) -> bool:
-    return MIG + "Country" in types or (catalog.scheme.kind(iri) == "area"
-                                        and iri in catalog.countries)
+    return MIG + "Country" in types or (
+        catalog.scheme.kind(iri) == "area" and iri in catalog.countries
+    )
 
 
 def _facets(iri: str, ext: str, catalog: Catalog) -> dict[str, Any]:
@@ -786,8 +891,11 @@ def _facets(iri: str, ext: str, catalog: Catalog) -> dict[str, Any]:
     if _is_country(iri, types, catalog):
         section = request.args.get("section", "").strip()
         if section:
-            if len(section) > 6 or not (section.isascii() and section.isdigit()) \
-                    or int(section) < 1:
+            if (
+                len(section) > 6
+                or not (section.isascii() and section.isdigit())
+                or int(section) < 1
+            ):
                 _no_such_facet(iri, catalog, "the section parameter is not a section number")
             facets["section"] = int(section)
     return facets
@@ -813,8 +921,10 @@ def describe_entity(iri: str, path: str, ext: str) -> tuple[bytes, str]:
 
 # -- HTML entity pages ------------------------------------------------------------------------
 
-def render_entity(iri: str, path: str, catalog: Catalog, scheme: IriScheme,
-                  facets: dict[str, Any] | None = None) -> bytes:
+
+def render_entity(
+    iri: str, path: str, catalog: Catalog, scheme: IriScheme, facets: dict[str, Any] | None = None
+) -> bytes:
     """The HTML page of ``iri``: generic statements plus the sections of its kind; ``facets``
     (see :func:`_facets`) selects the part of a big indicator or country page shown.
 
@@ -824,17 +934,20 @@ def render_entity(iri: str, path: str, catalog: Catalog, scheme: IriScheme,
     facets = facets or {}
     store = get_store()
     outgoing = group_outgoing(select(store, bind(load_query("outgoing"), entity=iri)))
-    types = set(catalog.types.get(iri, ())) | {s.obj.value for s in outgoing
-                                               if s.predicate == RDF_TYPE}
+    types = set(catalog.types.get(iri, ())) | {
+        s.obj.value for s in outgoing if s.predicate == RDF_TYPE
+    }
     # figures per facetable scope: a page with more than PAGE_MAX_FIGURES is faceted, and its
     # "Referenced by" leaves out those figures (the facet index reaches every one of them)
     figure_counts: dict[str, int] = {}
     if MIG + "Indicator" in types:
-        figure_counts[MIG + "indicator"] = _count_figures(store, "figure-count",
-                                                          scope=MIG + "indicator", entity=iri)
+        figure_counts[MIG + "indicator"] = _count_figures(
+            store, "figure-count", scope=MIG + "indicator", entity=iri
+        )
     if _is_country(iri, types, catalog):
-        figure_counts[SDMX_DIM + "refArea"] = _count_figures(store, "country-figure-count",
-                                                             entity=iri)
+        figure_counts[SDMX_DIM + "refArea"] = _count_figures(
+            store, "country-figure-count", entity=iri
+        )
     faceted = [(p, n) for p, n in figure_counts.items() if n > _max_figures()]
     if scheme.kind(iri) == "source":
         # a source page lists its figures (the first SOURCE_PAGE_FIGURES, with links to all of
@@ -845,8 +958,15 @@ def render_entity(iri: str, path: str, catalog: Catalog, scheme: IriScheme,
         faceted = [(PROV + "hadPrimarySource", count)] if count else []
         incoming_rows = select(store, bind(load_query("incoming-source"), entity=iri))
     elif faceted:
-        incoming_rows = select(store, bind(load_query("incoming-except"), entity=iri,
-                                           except1=faceted[0][0], except2=faceted[-1][0]))
+        incoming_rows = select(
+            store,
+            bind(
+                load_query("incoming-except"),
+                entity=iri,
+                except1=faceted[0][0],
+                except2=faceted[-1][0],
+            ),
+        )
     else:
         incoming_rows = select(store, bind(load_query("incoming"), entity=iri))
     if not outgoing and not incoming_rows:
@@ -855,23 +975,38 @@ def render_entity(iri: str, path: str, catalog: Catalog, scheme: IriScheme,
     kind = scheme.kind(iri)
     incoming = _group_incoming(incoming_rows, catalog)
     context: dict[str, Any] = {
-        "iri": iri, "kind": kind, "types": sorted(types), "view": view,
-        "label": catalog.label(iri), "outgoing": outgoing, "incoming": incoming,
-        "incoming_capped": len(incoming_rows) > 1000, "incoming_faceted": faceted,
-        "documents": [(ext, DOCUMENT_FORMATS[ext][1], scheme.document_url(iri, ext))
-                      for ext in EXTENSIONS],
-        "describe_url": scheme.describe_url(iri), "editor_url": scheme.editor_url(iri),
+        "iri": iri,
+        "kind": kind,
+        "types": sorted(types),
+        "view": view,
+        "label": catalog.label(iri),
+        "outgoing": outgoing,
+        "incoming": incoming,
+        "incoming_capped": len(incoming_rows) > 1000,
+        "incoming_faceted": faceted,
+        "documents": [
+            (ext, DOCUMENT_FORMATS[ext][1], scheme.document_url(iri, ext)) for ext in EXTENSIONS
+        ],
+        "describe_url": scheme.describe_url(iri),
+        "editor_url": scheme.editor_url(iri),
         "jsonld": entity_jsonld(iri, outgoing, catalog),
         "names": _names(outgoing),
-        "description": [s.obj for s in outgoing if s.predicate in (
-            DCT + "description", SKOS + "definition", SKOS + "note", RDFS + "comment")],
-        "graph_stats": None, "sections": [],
+        "description": [
+            s.obj
+            for s in outgoing
+            if s.predicate
+            in (DCT + "description", SKOS + "definition", SKOS + "note", RDFS + "comment")
+        ],
+        "graph_stats": None,
+        "sections": [],
     }
     if QB + "Observation" in types:
         context["sections"].append("observation")
         context.update(_observation(store, iri, outgoing, catalog))
     if kind in ("authority", "organisation") or types & {
-            "http://www.w3.org/ns/org#Organization", "http://www.w3.org/ns/org#FormalOrganization"}:
+        "http://www.w3.org/ns/org#Organization",
+        "http://www.w3.org/ns/org#FormalOrganization",
+    }:
         context["sections"].append("authority")
         context.update(_authority(store, iri, catalog))
     if types & _LAW_TYPES or kind == "law":
@@ -879,23 +1014,34 @@ def render_entity(iri: str, path: str, catalog: Catalog, scheme: IriScheme,
         context.update(_law(store, iri, outgoing, catalog))
     if MIG + "Indicator" in types:
         context["sections"].append("indicator")
-        context.update(_indicator(store, iri, catalog, view, facets.get("area"),
-                                  figure_counts[MIG + "indicator"]))
+        context.update(
+            _indicator(
+                store, iri, catalog, view, facets.get("area"), figure_counts[MIG + "indicator"]
+            )
+        )
     if _is_country(iri, types, catalog):
         context["sections"].append("country")
-        context.update(_country(store, iri, catalog, view, facets.get("section"),
-                                figure_counts[SDMX_DIM + "refArea"]))
+        context.update(
+            _country(
+                store,
+                iri,
+                catalog,
+                view,
+                facets.get("section"),
+                figure_counts[SDMX_DIM + "refArea"],
+            )
+        )
     if kind == "source":
         context["sections"].append("source")
-        context.update(_source(store, iri, catalog, scheme,
-                               figure_counts.get(PROV + "hadPrimarySource", 0)))
+        context.update(
+            _source(store, iri, catalog, scheme, figure_counts.get(PROV + "hadPrimarySource", 0))
+        )
     if MIG + "Publication" in types:
         context["sections"].append("publication")
         context.update(_publication(store, iri, catalog))
     if kind == "graph":
         meta = get_store().metadata() or {}
-        context["graph_stats"] = next((g for g in meta.get("graphs", []) if g["iri"] == iri),
-                                      None)
+        context["graph_stats"] = next((g for g in meta.get("graphs", []) if g["iri"] == iri), None)
     return render_template("pages/entity.html", **context).encode("utf-8")
 
 
@@ -918,8 +1064,10 @@ def _group_incoming(rows: list[dict[str, Term]], catalog: Catalog) -> list[Incom
     groups: dict[str, dict[str, None]] = defaultdict(dict)
     for row in rows[:1000]:
         groups[row["p"].value][row["s"].value] = None
-    return [IncomingGroup(p, sorted(subjects, key=lambda s: (catalog.label(s).casefold(), s)))
-            for p, subjects in sorted(groups.items(), key=lambda item: _short_iri(item[0]))]
+    return [
+        IncomingGroup(p, sorted(subjects, key=lambda s: (catalog.label(s).casefold(), s)))
+        for p, subjects in sorted(groups.items(), key=lambda item: _short_iri(item[0]))
+    ]
 
 
 @dataclass
@@ -947,18 +1095,30 @@ def _figures(rows, catalog: Catalog, entity_var: str | None = None, **fixed) -> 
         obs = row["obs"].value
         figure = figures.get(obs)
         if figure is None:
-            def get(name):
+
+            def get(name, row=row):
                 term = row.get(name)
                 return term.value if term is not None else fixed.get(name, "")
-            figure = Figure(obs, row.get("value"), row.get("published"), get("indicator"),
-                            get("area"), get("period"), get("source"), get("publication"),
-                            get("locator"), get("unit"))
+
+            figure = Figure(
+                obs,
+                row.get("value"),
+                row.get("published"),
+                get("indicator"),
+                get("area"),
+                get("period"),
+                get("source"),
+                get("publication"),
+                get("locator"),
+                get("unit"),
+            )
             figure.start = catalog.period_start(figure.period)
             if row.get("order") is not None:
                 figure.order = int(row["order"].value)
             figures[obs] = figure
         elif row.get("locator") is not None and row["locator"].value not in figure.locator.split(
-                "; "):
+            "; "
+        ):
             figure.locator = "; ".join(filter(None, [figure.locator, row["locator"].value]))
     return list(figures.values())
 
@@ -979,46 +1139,74 @@ def _set_breakdowns(figures: list[Figure], rows) -> None:
     for figure in figures:
         codes = found.get(figure.obs)
         if codes:
-            figure.breakdown = tuple(sorted(set(codes), key=lambda dc: (order.get(dc[0], 99),
-                                                                        dc[1])))
+            figure.breakdown = tuple(
+                sorted(set(codes), key=lambda dc: (order.get(dc[0], 99), dc[1]))
+            )
 
 
 def _observation(store, iri, outgoing, catalog) -> dict:
     rows = select(store, bind(load_query("observation"), entity=iri))
-    dims = {"indicator": MIG + "indicator", "area": SDMX_DIM + "refArea",
-            "period": SDMX_DIM + "refPeriod", "sex": SDMX_DIM + "sex",
-            "counterpart": MIG + "counterpartArea", "ethnic": MIG + "ethnicGroup",
-            "permit": MIG + "permitCategory", "offence": MIG + "offenceType",
-            "region": MIG + "region", "facility": MIG + "facility"}
+    dims = {
+        "indicator": MIG + "indicator",
+        "area": SDMX_DIM + "refArea",
+        "period": SDMX_DIM + "refPeriod",
+        "sex": SDMX_DIM + "sex",
+        "counterpart": MIG + "counterpartArea",
+        "ethnic": MIG + "ethnicGroup",
+        "permit": MIG + "permitCategory",
+        "offence": MIG + "offenceType",
+        "region": MIG + "region",
+        "facility": MIG + "facility",
+    }
     values = {name: _first(outgoing, predicate) for name, predicate in dims.items()}
     siblings = []
     if all(v is not None and v.is_iri for v in values.values()):
-        query = bind(load_query("observation-siblings"), entity=iri,
-                     **{name: term.value for name, term in values.items()})
-        siblings = _figures([{"obs": r["other"], **r} for r in select(store, query)
-                             if r["other"].value != iri], catalog)
+        query = bind(
+            load_query("observation-siblings"),
+            entity=iri,
+            **{name: term.value for name, term in values.items()},
+        )
+        siblings = _figures(
+            [{"obs": r["other"], **r} for r in select(store, query) if r["other"].value != iri],
+            catalog,
+        )
     get = lambda p: _first(outgoing, p)  # noqa: E731
-    dims = [(s.predicate, s.obj) for s in outgoing
-            if s.predicate.startswith(SDMX_DIM) or s.predicate in BREAKDOWN_DIMS
-            or s.predicate == MIG + "indicator"]
+    dims = [
+        (s.predicate, s.obj)
+        for s in outgoing
+        if s.predicate.startswith(SDMX_DIM)
+        or s.predicate in BREAKDOWN_DIMS
+        or s.predicate == MIG + "indicator"
+    ]
     provenance = {
         "publications": sorted({r["publication"].value for r in rows if r.get("publication")}),
         "pub_publishers": sorted({r["pubPublisher"].value for r in rows if r.get("pubPublisher")}),
-        "pub_dates": sorted({(r.get("pubIssued") or r.get("pubModified")).value for r in rows
-                             if r.get("pubIssued") or r.get("pubModified")}),
+        "pub_dates": sorted(
+            {
+                (r.get("pubIssued") or r.get("pubModified")).value
+                for r in rows
+                if r.get("pubIssued") or r.get("pubModified")
+            }
+        ),
         "sources": sorted({r["source"].value for r in rows if r.get("source")}),
-        "source_publishers": sorted({r["sourcePublisher"].value for r in rows
-                                     if r.get("sourcePublisher")}),
+        "source_publishers": sorted(
+            {r["sourcePublisher"].value for r in rows if r.get("sourcePublisher")}
+        ),
         "datasets": sorted({r["dataset"].value for r in rows if r.get("dataset")}),
         "locators": [s.obj.value for s in outgoing if s.predicate == MIG + "locator"],
     }
-    return {"obs_value": get(SDMX_MEASURE + "obsValue"),
-            "obs_published": get(MIG + "publishedValue"),
-            "obs_unit": get("http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure"),
-            "obs_period": get(SDMX_DIM + "refPeriod"), "obs_area": get(SDMX_DIM + "refArea"),
-            "obs_indicator": get(MIG + "indicator"), "obs_dims": dims,
-            "obs_qualifiers": _values(outgoing, MIG + "qualifier"),
-            "provenance": provenance, "siblings": siblings}
+    return {
+        "obs_value": get(SDMX_MEASURE + "obsValue"),
+        "obs_published": get(MIG + "publishedValue"),
+        "obs_unit": get("http://purl.org/linked-data/sdmx/2009/attribute#unitMeasure"),
+        "obs_period": get(SDMX_DIM + "refPeriod"),
+        "obs_area": get(SDMX_DIM + "refArea"),
+        "obs_indicator": get(MIG + "indicator"),
+        "obs_dims": dims,
+        "obs_qualifiers": _values(outgoing, MIG + "qualifier"),
+        "provenance": provenance,
+        "siblings": siblings,
+    }
 
 
 def _sort_period(catalog: Catalog, period: str | None) -> str:
@@ -1040,16 +1228,20 @@ def _authority(store, iri, catalog) -> dict:
     by_period: dict[str, list] = defaultdict(list)
     for row in functions:
         by_period[row["period"].value if row.get("period") else ""].append(row)
-    return {"functions": functions, "function_periods": list(by_period.items()),
-            "roles": roles, "produced": figures, "produced_capped": len(figure_rows) > 200}
+    return {
+        "functions": functions,
+        "function_periods": list(by_period.items()),
+        "roles": roles,
+        "produced": figures,
+        "produced_capped": len(figure_rows) > 200,
+    }
 
 
 def _law(store, iri, outgoing, catalog) -> dict:
     related: dict[str, dict[str, Any]] = {}
     for row in select(store, bind(load_query("law-related"), entity=iri)):
         target = row["target"].value
-        entry = related.setdefault(target, {"rel": row["rel"].value, "iri": target,
-                                            "facts": {}})
+        entry = related.setdefault(target, {"rel": row["rel"].value, "iri": target, "facts": {}})
         entry["facts"].setdefault(row["p"].value, [])
         if row["v"] not in entry["facts"][row["p"].value]:
             entry["facts"][row["p"].value].append(row["v"])
@@ -1078,14 +1270,17 @@ def _chart_series(figures: list[Figure], catalog: Catalog, view: View) -> list[S
         if y is None or x is None:
             continue
         name = catalog.short.get(figure.source) or catalog.label(figure.source) or "no source"
-        text = (f"{name}: {view.value(figure.value, figure.published)} "
-                f"({catalog.label(figure.period)})")
+        text = (
+            f"{name}: {view.value(figure.value, figure.published)} ({catalog.label(figure.period)})"
+        )
         series.setdefault(figure.source, Series(name)).points.append(
-            Point(x, y, text, view.url(figure.obs)))
+            Point(x, y, text, view.url(figure.obs))
+        )
     return [series[s] for s in sorted(series, key=lambda s: series[s].name.casefold())]
 
 
 # -- the indicator and country pages, faceted when big ---------------------------------------
+
 
 def _max_figures() -> int:
     """``PAGE_MAX_FIGURES``: an indicator or country page with more figures is faceted."""
@@ -1106,8 +1301,12 @@ def _facet_url(scheme: IriScheme, iri: str, **params) -> str:
 
 
 def _no_such_facet(iri: str, catalog: Catalog, message: str):
-    raise UnknownResource(f"{message} (the page of <{iri}> lists the valid ones)", iri=iri,
-                          text=catalog.label(iri), html=True)
+    raise UnknownResource(
+        f"{message} (the page of <{iri}> lists the valid ones)",
+        iri=iri,
+        text=catalog.label(iri),
+        html=True,
+    )
 
 
 def _indicator_area(iri, area, figures, catalog, view, position) -> dict:
@@ -1119,15 +1318,34 @@ def _indicator_area(iri, area, figures, catalog, view, position) -> dict:
         series = _chart_series([f for f in totals if f.unit == unit], catalog, view)
         if series:
             title = f"{catalog.label(iri)}, {catalog.label(area)}"
-            charts.append(line_chart(series, title=title, unit=catalog.label(unit) if unit
-                                     else "", chart_id=f"chart-{position}-{len(charts)}"))
-    return {"area": area, "count": len(figures), "sources": sources, "table": table,
-            "charts": charts}
+            charts.append(
+                line_chart(
+                    series,
+                    title=title,
+                    unit=catalog.label(unit) if unit else "",
+                    chart_id=f"chart-{position}-{len(charts)}",
+                )
+            )
+    return {
+        "area": area,
+        "count": len(figures),
+        "sources": sources,
+        "table": table,
+        "charts": charts,
+    }
 
 
 def _sort_indicator_figures(figures: list[Figure], catalog: Catalog) -> None:
-    figures.sort(key=lambda f: (catalog.label(f.area).casefold(), f.breakdown, f.start or "9999",
-                                f.period, catalog.label(f.source).casefold(), f.obs))
+    figures.sort(
+        key=lambda f: (
+            catalog.label(f.area).casefold(),
+            f.breakdown,
+            f.start or "9999",
+            f.period,
+            catalog.label(f.source).casefold(),
+            f.obs,
+        )
+    )
 
 
 def _indicator(store, iri, catalog, view, area: str | None, total: int) -> dict:
@@ -1154,10 +1372,16 @@ def _indicator(store, iri, catalog, view, area: str | None, total: int) -> dict:
         areas = []
         for each in sorted(by_area, key=lambda a: (-len(by_area[a]), catalog.label(a).casefold())):
             areas.append(_indicator_area(iri, each, by_area[each], catalog, view, len(areas)))
-        return {"ind_areas": areas, "ind_count": len(figures),
-                "ind_capped": len(rows) >= 10000, "ind_facets": None}
-    counts = {row["area"].value: int(row["figures"].value)
-              for row in select(store, bind(load_query("indicator-areas"), entity=iri))}
+        return {
+            "ind_areas": areas,
+            "ind_count": len(figures),
+            "ind_capped": len(rows) >= 10000,
+            "ind_facets": None,
+        }
+    counts = {
+        row["area"].value: int(row["figures"].value)
+        for row in select(store, bind(load_query("indicator-areas"), entity=iri))
+    }
     if area is None and counts:
         area = min(counts, key=lambda a: (-counts[a], catalog.label(a).casefold(), a))
     elif area not in counts:
@@ -1169,11 +1393,21 @@ def _indicator(store, iri, catalog, view, area: str | None, total: int) -> dict:
         _set_breakdowns(figures, rows)
         _sort_indicator_figures(figures, catalog)
         shown, capped = [_indicator_area(iri, area, figures, catalog, view, 0)], len(rows) >= 10000
-    index = [{"area": a, "count": counts[a], "selected": a == area,
-              "url": _facet_url(view.scheme, iri, area=a)}
-             for a in sorted(counts, key=lambda a: (catalog.label(a).casefold(), a))]
-    return {"ind_areas": shown, "ind_count": sum(counts.values()), "ind_capped": capped,
-            "ind_facets": {"index": index, "selected": area}}
+    index = [
+        {
+            "area": a,
+            "count": counts[a],
+            "selected": a == area,
+            "url": _facet_url(view.scheme, iri, area=a),
+        }
+        for a in sorted(counts, key=lambda a: (catalog.label(a).casefold(), a))
+    ]
+    return {
+        "ind_areas": shown,
+        "ind_count": sum(counts.values()),
+        "ind_capped": capped,
+        "ind_facets": {"index": index, "selected": area},
+    }
 
 
 def _is_general(locator: str) -> bool:
@@ -1190,19 +1424,24 @@ def _general_blocks(general: list[Figure], catalog: Catalog) -> list[dict]:
     blocks = []
     for heading, items in headings.items():
         by_indicator: dict[str, list[Figure]] = defaultdict(list)
-        for figure in sorted(items, key=lambda f: (f.order, catalog.label(f.source).casefold(),
-                                                   f.start, f.obs)):
+        for figure in sorted(
+            items, key=lambda f: (f.order, catalog.label(f.source).casefold(), f.start, f.obs)
+        ):
             by_indicator[figure.indicator].append(figure)
-        blocks.append({"heading": heading, "indicators": list(by_indicator.items()),
-                       "order": min(f.order for f in items)})
+        blocks.append(
+            {
+                "heading": heading,
+                "indicators": list(by_indicator.items()),
+                "order": min(f.order for f in items),
+            }
+        )
     # in the publication's order (mig:documentOrder), as the 2024 page shows the block
     blocks.sort(key=lambda b: (b["order"], b["heading"].casefold()))
     return blocks
 
 
 def _sort_section_figures(figures: list[Figure], catalog: Catalog) -> None:
-    figures.sort(key=lambda f: (catalog.label(f.indicator).casefold(), f.breakdown, f.start,
-                                f.obs))
+    figures.sort(key=lambda f: (catalog.label(f.indicator).casefold(), f.breakdown, f.start, f.obs))
 
 
 def _country(store, iri, catalog, view, section: int | None, total: int) -> dict:
@@ -1226,24 +1465,30 @@ def _country(store, iri, catalog, view, section: int | None, total: int) -> dict
         context = _country_faceted(store, iri, catalog, view, section, total)
     roles = select(store, bind(load_query("country-roles"), entity=iri))
     roles_by: dict[str, list] = defaultdict(list)
-    for row in sorted(roles, key=lambda r: (catalog.label(r["member"].value).casefold())):
+    for row in sorted(roles, key=lambda r: catalog.label(r["member"].value).casefold()):
         roles_by[row["role"].value].append(row)
     laws = select(store, bind(load_query("country-laws"), entity=iri))
     law_rows: dict[str, dict] = {}
     for row in laws:
-        entry = law_rows.setdefault(row["law"].value, {"law": row["law"].value, "types": set(),
-                                                       "date": "", "sources": set()})
+        entry = law_rows.setdefault(
+            row["law"].value,
+            {"law": row["law"].value, "types": set(), "date": "", "sources": set()},
+        )
         entry["types"].add(row["type"].value)
         when = row.get("date") or row.get("year")
         if when:
             entry["date"] = when.value
         if row.get("publication"):
             entry["sources"].add(row["publication"].value)
-    law_list = sorted(law_rows.values(), key=lambda e: (e["date"] or "9999",
-                                                        catalog.label(e["law"]).casefold()))
-    context.update({
-        "roles_by": sorted(roles_by.items(), key=lambda kv: catalog.label(kv[0]).casefold()),
-        "country_laws": law_list})
+    law_list = sorted(
+        law_rows.values(), key=lambda e: (e["date"] or "9999", catalog.label(e["law"]).casefold())
+    )
+    context.update(
+        {
+            "roles_by": sorted(roles_by.items(), key=lambda kv: catalog.label(kv[0]).casefold()),
+            "country_laws": law_list,
+        }
+    )
     return context
 
 
@@ -1259,17 +1504,23 @@ def _country_all(store, iri, catalog, view) -> dict:
     for figure in figures:
         if figure.obs in general_ids:
             continue
-        for locator in (figure.locator.split("; ") if figure.locator else [""]):
+        for locator in figure.locator.split("; ") if figure.locator else [""]:
             sections[(figure.publication, locator)].append(figure)
     section_list = []
     for (publication, locator), items in sorted(
-            sections.items(), key=lambda kv: (catalog.label(kv[0][0]).casefold(),
-                                              _section_key(kv[0][1]))):
+        sections.items(),
+        key=lambda kv: (catalog.label(kv[0][0]).casefold(), _section_key(kv[0][1])),
+    ):
         _sort_section_figures(items, catalog)
         section_list.append({"publication": publication, "locator": locator, "figures": items})
-    return {"general_blocks": _general_blocks(general, catalog), "general_count": len(general),
-            "country_sections": section_list, "country_count": len(figures),
-            "country_capped": len(rows) >= 10000, "country_facets": None}
+    return {
+        "general_blocks": _general_blocks(general, catalog),
+        "general_count": len(general),
+        "country_sections": section_list,
+        "country_count": len(figures),
+        "country_capped": len(rows) >= 10000,
+        "country_facets": None,
+    }
 
 
 def _literal(term: Term) -> Literal:
@@ -1287,8 +1538,9 @@ def _country_faceted(store, iri, catalog, view, section: int | None, total: int)
     general_keys = {k for k in counts if k[1].startswith(GENERAL_INFORMATION)}
     general: list[Figure] = []
     if general_keys:
-        general, _ = _section_figures(store, iri, catalog, "country-general-figures",
-                                      sorted(general_keys), terms)
+        general, _ = _section_figures(
+            store, iri, catalog, "country-general-figures", sorted(general_keys), terms
+        )
         general = [f for f in general if _is_general(f.locator)]
         # as on the full page, a General Information figure is not listed in its other sections
         for figure in general:
@@ -1296,8 +1548,10 @@ def _country_faceted(store, iri, catalog, view, section: int | None, total: int)
                 key = (figure.publication, part)
                 if key in counts and key not in general_keys:
                     counts[key] -= 1
-    keys = sorted((k for k in counts if k not in general_keys and counts[k] > 0),
-                  key=lambda k: (catalog.label(k[0]).casefold(), _section_key(k[1]), k[0]))
+    keys = sorted(
+        (k for k in counts if k not in general_keys and counts[k] > 0),
+        key=lambda k: (catalog.label(k[0]).casefold(), _section_key(k[1]), k[0]),
+    )
     if section is not None and section > len(keys):
         _no_such_facet(iri, catalog, f"{catalog.label(iri)} has no section {section}")
     chosen = None
@@ -1307,26 +1561,41 @@ def _country_faceted(store, iri, catalog, view, section: int | None, total: int)
     if keys and section is not None:
         number = section
         key = keys[number - 1]
-        found, matched = _section_figures(store, iri, catalog, "country-section-figures", [key],
-                                          terms)
+        found, matched = _section_figures(
+            store, iri, catalog, "country-section-figures", [key], terms
+        )
         general_ids = {f.obs for f in general}
         items = [f for f in found if key in matched[f.obs] and f.obs not in general_ids]
         _sort_section_figures(items, catalog)
         chosen = {"n": number, "publication": key[0], "locator": key[1], "figures": items}
-    index = [{"n": n, "publication": k[0], "locator": k[1], "count": counts[k],
-              "selected": chosen is not None and n == chosen["n"],
-              "url": _facet_url(view.scheme, iri, section=n)}
-             for n, k in enumerate(keys, start=1)]
-    return {"general_blocks": _general_blocks(general, catalog), "general_count": len(general),
-            "country_sections": [chosen] if chosen else [], "country_count": total,
-            "country_capped": False, "country_facets": {"index": index, "selected": chosen}}
+    index = [
+        {
+            "n": n,
+            "publication": k[0],
+            "locator": k[1],
+            "count": counts[k],
+            "selected": chosen is not None and n == chosen["n"],
+            "url": _facet_url(view.scheme, iri, section=n),
+        }
+        for n, k in enumerate(keys, start=1)
+    ]
+    return {
+        "general_blocks": _general_blocks(general, catalog),
+        "general_count": len(general),
+        "country_sections": [chosen] if chosen else [],
+        "country_count": total,
+        "country_capped": False,
+        "country_facets": {"index": index, "selected": chosen},
+    }
 
 
 def _section_figures(store, iri, catalog, query, keys, terms):
     """The figures of the area filed under the sections ``keys`` ((publication, locator)),
     with their breakdowns, and the sections each was matched by."""
-    rows = [{"publication": publication, "section": _literal(terms[(publication, locator)])}
-            for publication, locator in keys]
+    rows = [
+        {"publication": publication, "section": _literal(terms[(publication, locator)])}
+        for publication, locator in keys
+    ]
     found = select(store, bind(load_query(query), rows, entity=iri))
     matched: dict[str, set[tuple[str, str]]] = defaultdict(set)
     for row in found:
@@ -1350,16 +1619,25 @@ def _source(store, iri, catalog, scheme: IriScheme, total: int) -> dict:
     ``PAGE_MAX_FIGURES`` if lower), else that many with links to every one
     (source-all-figures.rq, run by the endpoint as a table or CSV)."""
     shown = min(SOURCE_PAGE_FIGURES, _max_figures())
-    rows = select(store, bind(load_query("source-figures"), entity=iri)
-                  + f"LIMIT {shown + 1}\n")
+    rows = select(store, bind(load_query("source-figures"), entity=iri) + f"LIMIT {shown + 1}\n")
     figures = _figures(rows[:shown], catalog, source=iri)
-    figures.sort(key=lambda f: (catalog.label(f.indicator).casefold(),
-                                catalog.label(f.area).casefold(), f.start, f.obs))
+    figures.sort(
+        key=lambda f: (
+            catalog.label(f.indicator).casefold(),
+            catalog.label(f.area).casefold(),
+            f.start,
+            f.obs,
+        )
+    )
     everything = bind(load_query("source-all-figures"), source=iri)
-    return {"source_figures": figures, "source_capped": len(rows) > shown,
-            "source_total": total, "source_shown": shown,
-            "source_all_html": scheme.query_url(everything, "html"),
-            "source_all_csv": scheme.query_url(everything, "csv")}
+    return {
+        "source_figures": figures,
+        "source_capped": len(rows) > shown,
+        "source_total": total,
+        "source_shown": shown,
+        "source_all_html": scheme.query_url(everything, "html"),
+        "source_all_csv": scheme.query_url(everything, "csv"),
+    }
 
 
 def _publication(store, iri, catalog) -> dict:
@@ -1371,14 +1649,15 @@ def _publication(store, iri, catalog) -> dict:
             sections[locator].append(figure)
     ordered = []
     for locator in sorted(sections, key=_section_key):
-        items = sorted(sections[locator], key=lambda f: (catalog.label(f.indicator).casefold(),
-                                                          f.start, f.obs))
+        items = sorted(
+            sections[locator], key=lambda f: (catalog.label(f.indicator).casefold(), f.start, f.obs)
+        )
         ordered.append((locator, items))
-    return {"pub_sections": ordered, "pub_count": len(figures),
-            "pub_capped": len(rows) > 2000}
+    return {"pub_sections": ordered, "pub_count": len(figures), "pub_capped": len(rows) > 2000}
 
 
 # -- home, browse, search ------------------------------------------------------------------------
+
 
 @bp.route("/")
 def home():
@@ -1393,12 +1672,23 @@ def home():
         entries = [(kind, heading, catalog.by_kind.get(kind, [])) for kind, heading in ENTRY_KINDS]
         authorities = [i for i in catalog.by_kind.get("authority", [])]
         body = render_template(
-            "pages/home.html", view=View(catalog, scheme), meta=meta, entries=entries,
-            authorities=authorities, countries=catalog.countries,
+            "pages/home.html",
+            view=View(catalog, scheme),
+            meta=meta,
+            entries=entries,
+            authorities=authorities,
+            countries=catalog.countries,
             kinds=sorted((k, len(v)) for k, v in catalog.by_kind.items()),
-            examples=current_app.extensions.get("kg_examples", [])).encode("utf-8")
-        cached = (body, 200, {"Content-Type": "text/html; charset=utf-8",
-                              "ETag": f'"{_etag(catalog.version, "home")}"'})
+            examples=current_app.extensions.get("kg_examples", []),
+        ).encode("utf-8")
+        cached = (
+            body,
+            200,
+            {
+                "Content-Type": "text/html; charset=utf-8",
+                "ETag": f'"{_etag(catalog.version, "home")}"',
+            },
+        )
         state.remember(key, cached)
     body, status, headers = cached
     return _finish(body, status, dict(headers), negotiated=False)
@@ -1424,9 +1714,16 @@ def browse(kind: str | None = None):
     pages = max(1, -(-len(iris) // _PAGE_SIZE))
     if page > pages:
         abort(404, description=f"page {page} of {pages}")
-    shown = iris[(page - 1) * _PAGE_SIZE: page * _PAGE_SIZE]
-    return render_template("pages/browse.html", view=view, kind=kind, iris=shown, page=page,
-                           pages=pages, total=len(iris))
+    shown = iris[(page - 1) * _PAGE_SIZE : page * _PAGE_SIZE]
+    return render_template(
+        "pages/browse.html",
+        view=view,
+        kind=kind,
+        iris=shown,
+        page=page,
+        pages=pages,
+        total=len(iris),
+    )
 
 
 @bp.route("/search")
@@ -1436,8 +1733,9 @@ def search_page():
     text = request.args.get("q", "")[:200]
     kind = request.args.get("kind") or None
     hits = catalog.index.search(text, limit=100, kind=kind) if text.strip() else []
-    return render_template("pages/search.html", view=View(catalog, get_scheme()), text=text,
-                           hits=hits, kind=kind)
+    return render_template(
+        "pages/search.html", view=View(catalog, get_scheme()), text=text, hits=hits, kind=kind
+    )
 
 
 @bp.route("/search.json")
@@ -1452,8 +1750,13 @@ def search_json():
         abort(400, description="limit must be an integer")
     scheme = get_scheme()
     hits = catalog.index.search(text, limit=limit, kind=kind) if text.strip() else []
-    response = jsonify({"ok": True, "query": text, "results": [
-        dict(hit.as_json(), url=scheme.page_url(hit.iri)) for hit in hits]})
+    response = jsonify(
+        {
+            "ok": True,
+            "query": text,
+            "results": [dict(hit.as_json(), url=scheme.page_url(hit.iri)) for hit in hits],
+        }
+    )
     response.headers["Cache-Control"] = "public, max-age=60"
     return response
 
@@ -1464,7 +1767,12 @@ DOWNLOADS = (
     ("dataset.trig.gz", "application/trig", "TriG: every named graph", "trig"),
     ("dataset.nq.gz", "application/n-quads", "N-Quads: every named graph", "nq"),
     ("dataset.ttl.gz", "text/turtle", "Turtle: the merge of all graphs (no graph names)", "ttl"),
-    ("links.nt.gz", "application/n-triples", "N-Triples: the links graph (links to Wikidata, GeoNames, the World Bank, with their linksets)", "links"),
+    (
+        "links.nt.gz",
+        "application/n-triples",
+        "N-Triples: the links graph (links to Wikidata, GeoNames, the World Bank, with their linksets)",
+        "links",
+    ),
 )
 _DOWNLOAD_LOCK = threading.Lock()
 
@@ -1510,15 +1818,17 @@ def _turtle(nquads: Path) -> Iterable[bytes]:
 
     from .namespaces import PREFIXES
 
-    triples = dict.fromkeys(ox.Triple(q.subject, q.predicate, q.object)
-                            for q in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS))
+    triples = dict.fromkeys(
+        ox.Triple(q.subject, q.predicate, q.object)
+        for q in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS)
+    )
     prefixes = {name: str(ns) for name, ns in PREFIXES.items()}
     yield ox.serialize(list(triples), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
 
 
 def _graph_ntriples(nquads: Path, graph: str) -> Iterable[bytes]:
     """The triples of one named graph as N-Triples (the quad lines of that graph, without it)."""
-    suffix = f" <{graph}> .\n".encode("utf-8")
+    suffix = f" <{graph}> .\n".encode()
     with open(nquads, "rb") as handle:
         for line in handle:
             if line.endswith(suffix):
@@ -1541,11 +1851,14 @@ def prepare_downloads() -> tuple[list[Download], dict]:
         with _DOWNLOAD_LOCK:
             if not manifest.is_file():
                 folder.mkdir(parents=True, exist_ok=True)
-                sources = {"trig": lambda: _read(dataset_dir / "dataset.trig"),
-                           "nq": lambda: _read(dataset_dir / "dataset.nq"),
-                           "ttl": lambda: _turtle(dataset_dir / "dataset.nq"),
-                           "links": lambda: _graph_ntriples(dataset_dir / "dataset.nq",
-                                                            get_scheme().base + "graph/links")}
+                sources = {
+                    "trig": lambda: _read(dataset_dir / "dataset.trig"),
+                    "nq": lambda: _read(dataset_dir / "dataset.nq"),
+                    "ttl": lambda: _turtle(dataset_dir / "dataset.nq"),
+                    "links": lambda: _graph_ntriples(
+                        dataset_dir / "dataset.nq", get_scheme().base + "graph/links"
+                    ),
+                }
                 entries = []
                 for name, media_type, title, source in DOWNLOADS:
                     target = folder / name
@@ -1553,22 +1866,32 @@ def prepare_downloads() -> tuple[list[Download], dict]:
                     digest = hashlib.sha256()
                     for chunk in _read(target):
                         digest.update(chunk)
-                    entries.append({"name": name, "media_type": media_type, "title": title,
-                                    "size": target.stat().st_size, "sha256": digest.hexdigest()})
+                    entries.append(
+                        {
+                            "name": name,
+                            "media_type": media_type,
+                            "title": title,
+                            "size": target.stat().st_size,
+                            "sha256": digest.hexdigest(),
+                        }
+                    )
                 sums = "".join(f"{e['sha256']}  {e['name']}\n" for e in entries)
                 (folder / "SHA256SUMS").write_text(sums, encoding="utf-8")
                 tmp = folder / ".manifest.json.tmp"
                 tmp.write_text(json.dumps(entries, indent=2), encoding="utf-8")
                 os.replace(tmp, manifest)
     entries = json.loads(manifest.read_text(encoding="utf-8"))
-    return [Download(e["name"], e["media_type"], e["title"], folder / e["name"], e["size"],
-                     e["sha256"]) for e in entries], stamp
+    return [
+        Download(e["name"], e["media_type"], e["title"], folder / e["name"], e["size"], e["sha256"])
+        for e in entries
+    ], stamp
 
 
 def dcat_graph(downloads: list[Download], stamp: dict, catalog: Catalog):
     """The DCAT description of the dataset and its distributions (an rdflib Graph)."""
     from rdflib import BNode, Graph, Literal, Namespace
-    from rdflib.namespace import DCAT, DCTERMS, RDF, XSD as XSDNS
+    from rdflib.namespace import DCAT, DCTERMS, RDF
+    from rdflib.namespace import XSD as XSDNS
 
     spdx = Namespace("http://spdx.org/rdf/terms#")
     graph = Graph()
@@ -1577,11 +1900,20 @@ def dcat_graph(downloads: list[Download], stamp: dict, catalog: Catalog):
     graph.bind("spdx", spdx)
     dataset = DATASET
     graph.add((dataset, RDF.type, DCAT.Dataset))
-    graph.add((dataset, DCTERMS.title, Literal("migkg: migration profiles knowledge graph",
-                                               lang="en")))
-    graph.add((dataset, DCTERMS.description, Literal(
-        "Figures, migration authorities and laws of the Prague Process migration profiles as "
-        "linked data, with the source and provenance of every figure.", lang="en")))
+    graph.add(
+        (dataset, DCTERMS.title, Literal("migkg: migration profiles knowledge graph", lang="en"))
+    )
+    graph.add(
+        (
+            dataset,
+            DCTERMS.description,
+            Literal(
+                "Figures, migration authorities and laws of the Prague Process migration profiles as "
+                "linked data, with the source and provenance of every figure.",
+                lang="en",
+            ),
+        )
+    )
     graph.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
     graph.add((dataset, DCTERMS.identifier, Literal(str(stamp.get("version")))))
     graph.add((dataset, DCAT.landingPage, URIRef(external_url("pages.home"))))
@@ -1596,13 +1928,26 @@ def dcat_graph(downloads: list[Download], stamp: dict, catalog: Catalog):
         graph.add((distribution, RDF.type, DCAT.Distribution))
         graph.add((distribution, DCTERMS.title, Literal(item.title, lang="en")))
         graph.add((distribution, DCAT.downloadURL, distribution))
-        graph.add((distribution, DCAT.mediaType, URIRef(
-            f"https://www.iana.org/assignments/media-types/{item.media_type}")))
-        graph.add((distribution, DCAT.compressFormat, URIRef(
-            "https://www.iana.org/assignments/media-types/application/gzip")))
-        graph.add((distribution, DCAT.byteSize, Literal(item.size, datatype=XSDNS.nonNegativeInteger)))
-        graph.add((distribution, DCTERMS.license,
-                   URIRef("https://creativecommons.org/licenses/by/4.0/")))
+        graph.add(
+            (
+                distribution,
+                DCAT.mediaType,
+                URIRef(f"https://www.iana.org/assignments/media-types/{item.media_type}"),
+            )
+        )
+        graph.add(
+            (
+                distribution,
+                DCAT.compressFormat,
+                URIRef("https://www.iana.org/assignments/media-types/application/gzip"),
+            )
+        )
+        graph.add(
+            (distribution, DCAT.byteSize, Literal(item.size, datatype=XSDNS.nonNegativeInteger))
+        )
+        graph.add(
+            (distribution, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/"))
+        )
         checksum = BNode()
         graph.add((distribution, spdx.checksum, checksum))
         graph.add((checksum, RDF.type, spdx.Checksum))
@@ -1634,23 +1979,38 @@ def downloads(ext: str | None = None):
     accept = request.headers.get("Accept")
     if ext is None and prefers_html(accept) or ext == "html":
         graph = dcat_graph(items, stamp, catalog)
-        response = Response(render_template(
-            "pages/downloads.html", view=View(catalog, get_scheme()), items=items, stamp=stamp,
-            dcat=graph.serialize(format="turtle")), 200, content_type="text/html; charset=utf-8")
+        response = Response(
+            render_template(
+                "pages/downloads.html",
+                view=View(catalog, get_scheme()),
+                items=items,
+                stamp=stamp,
+                dcat=graph.serialize(format="turtle"),
+            ),
+            200,
+            content_type="text/html; charset=utf-8",
+        )
     else:
         try:
-            row = (choose_format(ENTITY_FORMATS, None, DOCUMENT_FORMATS[ext][0]) if ext
-                   else choose_format(ENTITY_FORMATS, accept))
+            row = (
+                choose_format(ENTITY_FORMATS, None, DOCUMENT_FORMATS[ext][0])
+                if ext
+                else choose_format(ENTITY_FORMATS, accept)
+            )
         except NotAcceptable as exc:
             raise NotAcceptableError(str(exc), supported=exc.supported) from None
         graph = dcat_graph(items, stamp, catalog)
-        response = Response(graph.serialize(format=_DCAT_FORMATS[row.key], encoding="utf-8"),
-                            200, content_type=row.content_type)
+        response = Response(
+            graph.serialize(format=_DCAT_FORMATS[row.key], encoding="utf-8"),
+            200,
+            content_type=row.content_type,
+        )
     if ext is None:
         response.vary.add("Accept")
     response.headers["Link"] = ", ".join(
         f'<{url_for("pages.downloads", ext=e)}>; rel="alternate"; type="{DOCUMENT_FORMATS[e][1]}"'
-        for e in EXTENSIONS)
+        for e in EXTENSIONS
+    )
     response.headers["Cache-Control"] = "public, max-age=300"
     return response
 
@@ -1664,8 +2024,14 @@ def download_file(name: str):
         return send_file(path, mimetype="text/plain", max_age=300)
     for item in items:
         if item.name == name:
-            response = send_file(item.path, mimetype="application/gzip", as_attachment=True,
-                                 download_name=item.name, max_age=300, etag=item.sha256)
+            response = send_file(
+                item.path,
+                mimetype="application/gzip",
+                as_attachment=True,
+                download_name=item.name,
+                max_age=300,
+                etag=item.sha256,
+            )
             response.headers["Digest"] = "sha-256=" + _b64(item.sha256)
             return response
     abort(404, description=f"no download named {name!r}")
@@ -1673,6 +2039,7 @@ def download_file(name: str):
 
 def _b64(hexdigest: str) -> str:
     import base64
+
     return base64.b64encode(bytes.fromhex(hexdigest)).decode("ascii")
 
 

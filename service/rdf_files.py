@@ -18,6 +18,7 @@
 The result is an rdflib :class:`~rdflib.Dataset`: named graphs as the file names them, the
 triples of a triple-only syntax (and a TriG or JSON-LD default graph) in its default graph.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -44,9 +45,17 @@ FORMATS: dict[str, tuple[str, ox.RdfFormat, bool]] = {
     "jsonld": ("json-ld", ox.RdfFormat.JSON_LD, True),
     "rdfxml": ("xml", ox.RdfFormat.RDF_XML, False),
 }
-_EXTENSIONS = {".ttl": "turtle", ".trig": "trig", ".nt": "ntriples", ".nq": "nquads",
-               ".jsonld": "jsonld", ".json": "jsonld", ".rdf": "rdfxml", ".owl": "rdfxml",
-               ".xml": "rdfxml"}
+_EXTENSIONS = {
+    ".ttl": "turtle",
+    ".trig": "trig",
+    ".nt": "ntriples",
+    ".nq": "nquads",
+    ".jsonld": "jsonld",
+    ".json": "jsonld",
+    ".rdf": "rdfxml",
+    ".owl": "rdfxml",
+    ".xml": "rdfxml",
+}
 #: rdflib's name for the default graph of a Dataset.
 DEFAULT_GRAPH = Dataset().default_graph.identifier
 
@@ -67,14 +76,17 @@ def format_of(path: Path, declared: str | None = None) -> str:
     """The format name of ``path``: ``declared`` (``--format``) when given, else its extension."""
     if declared:
         if declared not in FORMATS:
-            raise SourceError(f"{path}:1: unknown format {declared!r} "
-                              f"(one of {', '.join(FORMATS)})")
+            raise SourceError(
+                f"{path}:1: unknown format {declared!r} (one of {', '.join(FORMATS)})"
+            )
         return declared
     fmt = _EXTENSIONS.get(_suffix(path))
     if fmt is None:
-        raise SourceError(f"{path}:1: not a known RDF file extension "
-                          f"({', '.join(sorted(_EXTENSIONS))}, optionally .gz); "
-                          f"name the syntax with --format")
+        raise SourceError(
+            f"{path}:1: not a known RDF file extension "
+            f"({', '.join(sorted(_EXTENSIONS))}, optionally .gz); "
+            f"name the syntax with --format"
+        )
     return fmt
 
 
@@ -89,13 +101,13 @@ def _oxigraph_position(data: bytes, fmt: str) -> tuple[str, str] | None:
     except SyntaxError as exc:
         line = getattr(exc, "lineno", None)
         return (str(line) if line else "?", _oxigraph_reason(exc))
-    except Exception:   # noqa: BLE001 - any other failure: keep rdflib's account
+    except Exception:  # noqa: BLE001 - any other failure: keep rdflib's account
         return None
     return None
 
 
 def _oxigraph_reason(exc: SyntaxError) -> str:
-    """"Parser error at line 3 column 23: The object ... (line 3)" -> "The object ..."."""
+    """ "Parser error at line 3 column 23: The object ... (line 3)" -> "The object ..."."""
     reason = re.sub(r"\s*\(line \d+\)\s*$", "", str(exc).split(": ", 1)[-1])
     return " ".join(reason.split())[:200]
 
@@ -111,8 +123,11 @@ def _rdflib_position(exc: Exception) -> tuple[str, str]:
     else:
         match = _LINE_RE.search(str(exc))
         line = match.group(1) if match else "?"
-    why = (getattr(exc, "_why", None) or (exc.getMessage() if hasattr(exc, "getMessage") else "")
-           or (str(exc).strip().splitlines() or [type(exc).__name__])[-1])
+    why = (
+        getattr(exc, "_why", None)
+        or (exc.getMessage() if hasattr(exc, "getMessage") else "")
+        or (str(exc).strip().splitlines() or [type(exc).__name__])[-1]
+    )
     return line, " ".join(str(why).split())[:200]
 
 
@@ -139,9 +154,14 @@ def read(path: Path, declared: str | None = None, *, absolute: bool = False) -> 
                 pass
         except SyntaxError as exc:
             reason = _oxigraph_reason(exc)
-            raise SourceError(f"{path}:{getattr(exc, 'lineno', None) or '?'}: {reason}"
-                              + (" (state IRIs in full: no relative IRIs, no @base)"
-                                 if "absolute IRI" in reason else "")) from None
+            raise SourceError(
+                f"{path}:{getattr(exc, 'lineno', None) or '?'}: {reason}"
+                + (
+                    " (state IRIs in full: no relative IRIs, no @base)"
+                    if "absolute IRI" in reason
+                    else ""
+                )
+            ) from None
     parser, _, quads = FORMATS[fmt]
     dataset = Dataset()
     try:

@@ -8,6 +8,7 @@ deciding period, direction or indicator. Markdown (a table to read or diff) or C
 and filter in a spreadsheet). The data is read from the sources as the build reads them; the
 query is ``service/queries/review/observations.rq``.
 """
+
 from __future__ import annotations
 
 import csv
@@ -37,8 +38,15 @@ class ReviewRow:
     interpretation: str
 
     def cells(self) -> tuple:
-        return (self.figure, self.publication, self.line, self.place, self.quote, self.reading,
-                self.interpretation)
+        return (
+            self.figure,
+            self.publication,
+            self.line,
+            self.place,
+            self.quote,
+            self.reading,
+            self.interpretation,
+        )
 
 
 def _where(row: dict) -> str:
@@ -59,8 +67,10 @@ def _when(row: dict) -> str:
 
 def reading(row: dict) -> str:
     """The decided fields as one sentence."""
-    return (f"{row['published']} [{row['unit']}] {row['indicator']} ({row['statType'].lower()}), "
-            f"{_where(row)}, {_when(row)}, as stated by {row['source']}")
+    return (
+        f"{row['published']} [{row['unit']}] {row['indicator']} ({row['statType'].lower()}), "
+        f"{_where(row)}, {_when(row)}, as stated by {row['source']}"
+    )
 
 
 def _quotes(config: dict) -> dict[str, list[tuple[int, str]]]:
@@ -75,21 +85,31 @@ def _quotes(config: dict) -> dict[str, list[tuple[int, str]]]:
 def review_rows(config: dict) -> list[ReviewRow]:
     sources = load(config)
     store = ox.Store()
-    store.load(sources.dataset.serialize(format="nquads").encode("utf-8"), format=ox.RdfFormat.N_QUADS)
+    store.load(
+        sources.dataset.serialize(format="nquads").encode("utf-8"), format=ox.RdfFormat.N_QUADS
+    )
     query = resources.files("service.queries").joinpath("review/observations.rq").read_text("utf-8")
     results = store.query(query, use_default_graph_as_union=True)
     names = [v.value for v in results.variables]
     quotes = _quotes(config)
     rows = []
     for solution in results:
-        row = {name: (solution[name].value if solution[name] is not None else None) for name in names}
+        row = {
+            name: (solution[name].value if solution[name] is not None else None) for name in names
+        }
         lines = quotes.get(row["obs"], [])
         notes = [text for text in (row["interpretations"], row["notes"]) if text]
-        rows.append(ReviewRow(
-            figure=row["obs"], publication=row["publication"],
-            line=min((line for line, _ in lines), default=int(row["order"] or 0)),
-            place=row["locator"] or "", quote=" / ".join(q for _, q in lines),
-            reading=reading(row), interpretation=" | ".join(notes)))
+        rows.append(
+            ReviewRow(
+                figure=row["obs"],
+                publication=row["publication"],
+                line=min((line for line, _ in lines), default=int(row["order"] or 0)),
+                place=row["locator"] or "",
+                quote=" / ".join(q for _, q in lines),
+                reading=reading(row),
+                interpretation=" | ".join(notes),
+            )
+        )
     return sorted(rows, key=lambda r: (r.publication, r.line, r.figure))
 
 

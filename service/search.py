@@ -12,22 +12,34 @@ starts a word of the name (words in order rank higher); then shorter names, enti
 "main" kinds (authorities, organisations, sources, indicators, laws, areas, publications)
 before observations and codes, and finally the label, so that equal scores have a stable order.
 """
+
 from __future__ import annotations
 
 import bisect
 import difflib
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 __all__ = ["Hit", "LabelIndex", "normalise", "words"]
 
 _NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
 
 #: Kinds listed first among equally good matches.
-MAIN_KINDS = {"authority": 6, "organisation": 5, "source": 5, "indicator": 5, "law": 4,
-              "area": 4, "publication": 3, "function": 2, "topic": 2, "graph": 2, "role": 2}
+MAIN_KINDS = {
+    "authority": 6,
+    "organisation": 5,
+    "source": 5,
+    "indicator": 5,
+    "law": 4,
+    "area": 4,
+    "publication": 3,
+    "function": 2,
+    "topic": 2,
+    "graph": 2,
+    "role": 2,
+}
 #: Fields of a name (what predicate it came from): an exact short name is as good as a label.
 FIELD_WEIGHT = {"label": 3, "short": 3, "alt": 2, "title": 2, "notation": 1}
 
@@ -54,15 +66,15 @@ class Hit:
     score: float
 
     def as_json(self) -> dict:
-        return {"iri": self.iri, "label": self.label, "matched": self.matched,
-                "kind": self.kind}
+        return {"iri": self.iri, "label": self.label, "matched": self.matched, "kind": self.kind}
 
 
 class LabelIndex:
     """An inverted index from word prefixes to names; immutable once built."""
 
-    def __init__(self, names: Iterable[tuple[str, str, str]], labels: dict[str, str],
-                 kinds: dict[str, str]):
+    def __init__(
+        self, names: Iterable[tuple[str, str, str]], labels: dict[str, str], kinds: dict[str, str]
+    ):
         self._labels = labels
         self._kinds = kinds
         self._names: list[tuple[str, str, str, str, tuple[str, ...]]] = []
@@ -78,7 +90,7 @@ class LabelIndex:
             self._names.append((iri, name, field, norm, tokens))
             keys = set(tokens)
             if 1 < len(tokens) <= 4:
-                keys.add("".join(tokens))           # "statkz" finds "STAT KZ"
+                keys.add("".join(tokens))  # "statkz" finds "STAT KZ"
             for token in keys:
                 postings.setdefault(token, set()).add(index)
         self._postings = postings
@@ -106,7 +118,7 @@ class LabelIndex:
             positions = []
             for qt in qtokens:
                 positions.append(next((i for i, t in enumerate(tokens) if t.startswith(qt)), -1))
-            in_order = all(a < b for a, b in zip(positions, positions[1:]))
+            in_order = all(a < b for a, b in zip(positions, positions[1:], strict=False))
             score = 60.0 if in_order else 50.0
         score += FIELD_WEIGHT.get(field, 0)
         score += MAIN_KINDS.get(self._kinds.get(iri, ""), 0)
@@ -137,12 +149,20 @@ class LabelIndex:
             score = self._rank(index, query, qtokens)
             if iri not in best or score > best[iri][0]:
                 best[iri] = (score, index)
-        ordered = sorted(best.items(), key=lambda item: (-item[1][0],
-                                                         self._labels.get(item[0], item[0]),
-                                                         item[0]))
-        return [Hit(iri, self._labels.get(iri, iri), self._names[index][1],
-                    self._kinds.get(iri, ""), score)
-                for iri, (score, index) in ordered[:limit]]
+        ordered = sorted(
+            best.items(),
+            key=lambda item: (-item[1][0], self._labels.get(item[0], item[0]), item[0]),
+        )
+        return [
+            Hit(
+                iri,
+                self._labels.get(iri, iri),
+                self._names[index][1],
+                self._kinds.get(iri, ""),
+                score,
+            )
+            for iri, (score, index) in ordered[:limit]
+        ]
 
     def suggest(self, text: str, limit: int = 8) -> list[Hit]:
         """Nearest names for a misspelt or unknown name (or a URL slug): names sharing the
@@ -155,8 +175,11 @@ class LabelIndex:
             variants = {token, *difflib.get_close_matches(token, self._vocab, n=4, cutoff=0.75)}
             matched: set[int] = set()
             for variant in variants:
-                matched |= self._prefixed(variant) if len(variant) > 2 else \
-                    self._postings.get(variant, set())
+                matched |= (
+                    self._prefixed(variant)
+                    if len(variant) > 2
+                    else self._postings.get(variant, set())
+                )
             for index in matched:
                 counts[index] = counts.get(index, 0) + 1
         if not counts:

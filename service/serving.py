@@ -8,6 +8,7 @@ it so that gunicorn never kills a worker that is merely waiting for a query to b
 The dataset is loaded into the store once, in the master, before any worker starts; workers
 then only open it read-only (through their query children).
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,7 +33,7 @@ def gunicorn_options(config: dict[str, Any]) -> dict[str, Any]:
         "keepalive": 5,
         # Long GET queries: gunicorn's maximum request line (larger ones must POST).
         "limit_request_line": 8190,
-        "accesslog": None,          # the app writes its own structured access log
+        "accesslog": None,  # the app writes its own structured access log
         "errorlog": "-",
         "loglevel": "info",
         "preload_app": False,
@@ -60,13 +61,19 @@ def run(config: dict[str, Any], dev: bool = False) -> None:
     if read_dataset_version(config["DATASET_DIR"]) is not None:
         try:
             meta = load_dataset(config["DATASET_DIR"], config["STORE_DIR"])
-            log.info("dataset %s: %s triples in %d named graphs", meta["version"],
-                     meta["triples"], len(meta["graphs"]))
+            log.info(
+                "dataset %s: %s triples in %d named graphs",
+                meta["version"],
+                meta["triples"],
+                len(meta["graphs"]),
+            )
         except DatasetLoadError as exc:
             log.error("%s", exc)
     else:
-        log.warning("no built dataset in %s: run `migkg build` (queries answer 503 until then)",
-                    config["DATASET_DIR"])
+        log.warning(
+            "no built dataset in %s: run `migkg build` (queries answer 503 until then)",
+            config["DATASET_DIR"],
+        )
     if dev:
         from . import create_app
 
@@ -87,6 +94,10 @@ def run(config: dict[str, Any], dev: bool = False) -> None:
             _configure_logging()
             return create_app(config)
 
-    log.info("serving on http://%s:%s/ with %s gunicorn workers", config["HOST"],
-             config["PORT"], config["WORKERS"])
+    log.info(
+        "serving on http://%s:%s/ with %s gunicorn workers",
+        config["HOST"],
+        config["PORT"],
+        config["WORKERS"],
+    )
     _Server().run()

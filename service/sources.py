@@ -12,6 +12,7 @@ named graphs. A file that carries the ontology document ``{MIGKG}def`` is a whol
 validated on its own (so a copy re-hosted under another namespace validates the same way);
 anything else is a part, validated with this checkout's graphs that it does not replace.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -87,11 +88,13 @@ def _expand(paths: list[Path], fmt: str | None, config: dict) -> list[SourceFile
     for path in paths:
         if not path.exists():
             raise SourceError(f"{path}: no such file")
-        targets = sorted(p for p in path.rglob("*") if p.is_file() and is_rdf_file(p)) \
-            if path.is_dir() else [path]
+        targets = (
+            sorted(p for p in path.rglob("*") if p.is_file() and is_rdf_file(p))
+            if path.is_dir()
+            else [path]
+        )
         for target in targets:
-            files.append(SourceFile(target, None if fmt else project_graph_of(target, config),
-                                    fmt))
+            files.append(SourceFile(target, None if fmt else project_graph_of(target, config), fmt))
     return files
 
 
@@ -107,11 +110,13 @@ def load(config: dict, paths: list[Path] | None = None, fmt: str | None = None) 
     project = discover(config)
     if paths:
         chosen = _expand(paths, fmt, config)
-        parsed = {source: read(source.path, source.format, absolute=source.graph is not None)
-                  for source in chosen}
+        parsed = {
+            source: read(source.path, source.format, absolute=source.graph is not None)
+            for source in chosen
+        }
         if any(_is_complete(d) for d in parsed.values()):
             support = []
-        else:   # a part of the dataset: checked with the rest of this checkout's graphs
+        else:  # a part of the dataset: checked with the rest of this checkout's graphs
             named = {ctx.identifier for d in parsed.values() for ctx in d.graphs() if len(ctx)}
             support = [f for f in project if f.graph_iri not in named]
         chosen_paths = {f.path.resolve() for f in chosen}
@@ -122,8 +127,11 @@ def load(config: dict, paths: list[Path] | None = None, fmt: str | None = None) 
     origin: dict = {}
     project_graphs = set()
     for source in files:
-        parsed_file = parsed[source] if source in parsed else \
-            read(source.path, source.format, absolute=source.graph is not None)
+        parsed_file = (
+            parsed[source]
+            if source in parsed
+            else read(source.path, source.format, absolute=source.graph is not None)
+        )
         for ctx in parsed_file.graphs():
             if not len(ctx):
                 continue
@@ -137,7 +145,7 @@ def load(config: dict, paths: list[Path] | None = None, fmt: str | None = None) 
             target += ctx
             for subject in ctx.subjects(unique=True):
                 origin.setdefault(subject, source.path)
-    if project_graphs:   # the subclass axioms wherever they are (the ontology graph, as a rule)
+    if project_graphs:  # the subclass axioms wherever they are (the ontology graph, as a rule)
         ontology = Graph()
         for ctx in dataset.graphs():
             ontology += ctx.triples((None, RDFS.subClassOf, None))

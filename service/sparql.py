@@ -17,6 +17,7 @@ Routes:
 Queries are never parsed here: :mod:`service.store.querytext` answers the few questions asked
 before running one, and the store returns bytes already serialised by Oxigraph.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -30,17 +31,32 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from flask import (Blueprint, Response, abort, current_app, g, jsonify, render_template,
-                   request, send_from_directory)
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    g,
+    jsonify,
+    render_template,
+    request,
+    send_from_directory,
+)
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import http_date
 
-from .errors import (MalformedQuery, NotAcceptableError, ProtocolError, QueryTooLarge, ServiceRefused,
-                     UnsupportedMediaType, UpdateRefused)
-from .negotiation import (GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, choose_format,
-                          prefers_html)
+from .errors import (
+    MalformedQuery,
+    NotAcceptableError,
+    ProtocolError,
+    QueryTooLarge,
+    ServiceRefused,
+    UnsupportedMediaType,
+    UpdateRefused,
+)
 from .fairshare import client_identity
 from .namespaces import DATASET, MIGKG
+from .negotiation import GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, choose_format, prefers_html
 from .store.querytext import analyse
 from .urls import external_url
 
@@ -50,9 +66,11 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 QUERY_TYPE = "application/sparql-query"
 UPDATE_TYPE = "application/sparql-update"
 _UPDATE_PARAMS = ("update", "using-graph-uri", "using-named-graph-uri")
-READ_ONLY_MESSAGE = ("this public endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, "
-                     "CLEAR, ...) is refused; download the dataset (see /.well-known/void) to "
-                     "change a copy")
+READ_ONLY_MESSAGE = (
+    "this public endpoint is read-only: SPARQL Update (INSERT, DELETE, LOAD, "
+    "CLEAR, ...) is refused; download the dataset (see /.well-known/void) to "
+    "change a copy"
+)
 
 
 def get_store():
@@ -61,6 +79,7 @@ def get_store():
 
 
 # -- example queries --------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Example:
@@ -99,12 +118,16 @@ def load_examples() -> list[Example]:
     folder = resources.files("service") / "queries" / "examples"
     if not folder.is_dir():
         return []
-    examples = [parse_example(entry.name[:-3], entry.read_text(encoding="utf-8"))
-                for entry in folder.iterdir() if entry.name.endswith(".rq")]
+    examples = [
+        parse_example(entry.name[:-3], entry.read_text(encoding="utf-8"))
+        for entry in folder.iterdir()
+        if entry.name.endswith(".rq")
+    ]
     return sorted(examples, key=lambda e: e.slug)
 
 
 # -- the protocol request ---------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ProtocolRequest:
@@ -137,18 +160,23 @@ def read_protocol_request(req) -> ProtocolRequest:
             raise UnsupportedMediaType(
                 f"POST needs Content-Type {FORM_TYPE} (query=...) or {QUERY_TYPE} (the "
                 f"query as the body); got {mimetype or 'none'}",
-                supported=[FORM_TYPE, QUERY_TYPE])
+                supported=[FORM_TYPE, QUERY_TYPE],
+            )
         if not _charset_is_utf8(req):
             raise UnsupportedMediaType(
-                f"the body must be UTF-8, not {req.mimetype_params.get('charset')}")
+                f"the body must be UTF-8, not {req.mimetype_params.get('charset')}"
+            )
         body = req.get_data(cache=False)
         try:
             text = body.decode("utf-8")
             if mimetype == QUERY_TYPE:
                 direct_query = text
             else:
-                params.update(MultiDict(parse_qsl(text, keep_blank_values=True,
-                                                  encoding="utf-8", errors="strict")))
+                params.update(
+                    MultiDict(
+                        parse_qsl(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+                    )
+                )
         except UnicodeDecodeError as exc:
             raise ProtocolError(f"the request body is not valid UTF-8: {exc}") from None
     if any(name in params for name in _UPDATE_PARAMS):
@@ -173,14 +201,25 @@ def check_services(services: tuple[str | None, ...], allowlist) -> None:
             shown = f"<{target}>" if target else "with a variable or unresolved endpoint"
             raise ServiceRefused(
                 f"SERVICE {shown} refused: this endpoint makes no outbound requests unless "
-                "the endpoint is listed in SERVICE_ALLOWLIST", endpoint=target)
+                "the endpoint is listed in SERVICE_ALLOWLIST",
+                endpoint=target,
+            )
 
 
 # -- the endpoint -------------------------------------------------------------------------
 
+
 def _etag(version: str | None, req: ProtocolRequest, accept: str | None) -> str:
-    key = "\0".join((version or "", req.query or "", repr(req.default_graphs),
-                     repr(req.named_graphs), accept or "", ",".join(req.formats)))
+    key = "\0".join(
+        (
+            version or "",
+            req.query or "",
+            repr(req.default_graphs),
+            repr(req.named_graphs),
+            accept or "",
+            ",".join(req.formats),
+        )
+    )
     return f"{version}-{hashlib.blake2b(key.encode('utf-8'), digest_size=10).hexdigest()}"
 
 
@@ -214,13 +253,17 @@ def query():
             return editor()
         return _description_response(service_description_graph(), accept, preq.formats)
     if len(preq.query.encode("utf-8")) > config["MAX_QUERY_BYTES"]:
-        raise QueryTooLarge(f"the query is larger than the limit of {config['MAX_QUERY_BYTES']} "
-                            "bytes", limit_bytes=config["MAX_QUERY_BYTES"])
+        raise QueryTooLarge(
+            f"the query is larger than the limit of {config['MAX_QUERY_BYTES']} bytes",
+            limit_bytes=config["MAX_QUERY_BYTES"],
+        )
     info = analyse(preq.query)
     if info.depth > config["MAX_QUERY_DEPTH"]:
-        raise MalformedQuery(f"the query nests groups, brackets or parentheses {info.depth} levels "
-                             f"deep; this endpoint parses at most {config['MAX_QUERY_DEPTH']}",
-                             limit_depth=config["MAX_QUERY_DEPTH"])
+        raise MalformedQuery(
+            f"the query nests groups, brackets or parentheses {info.depth} levels "
+            f"deep; this endpoint parses at most {config['MAX_QUERY_DEPTH']}",
+            limit_depth=config["MAX_QUERY_DEPTH"],
+        )
     if info.is_update:
         raise UpdateRefused(READ_ONLY_MESSAGE)
     check_services(info.services, config["SERVICE_ALLOWLIST"])
@@ -245,11 +288,21 @@ def query():
             return _not_modified(etag, meta)
     with _fair_share() as usage:
         started = time.perf_counter()
-        result = store.query(preq.query, accept=accept, format=preq.formats or None,
-                             default_graphs=preq.default_graphs, named_graphs=preq.named_graphs,
-                             lane="sparql")
-    g.sparql.update(ms=round((time.perf_counter() - started) * 1000, 3), rows=result.rows,
-                    bytes=len(result.body), truncated=result.truncated, kind=result.kind)
+        result = store.query(
+            preq.query,
+            accept=accept,
+            format=preq.formats or None,
+            default_graphs=preq.default_graphs,
+            named_graphs=preq.named_graphs,
+            lane="sparql",
+        )
+    g.sparql.update(
+        ms=round((time.perf_counter() - started) * 1000, 3),
+        rows=result.rows,
+        bytes=len(result.body),
+        truncated=result.truncated,
+        kind=result.kind,
+    )
     headers = {"Vary": "Accept", **usage.headers()}
     if result.rows is not None:
         headers["X-Result-Rows"] = str(result.rows)
@@ -270,15 +323,21 @@ def query():
 
 def _fair_share():
     """This request's admission to the query lanes (:mod:`service.fairshare`)."""
-    client = client_identity(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                             current_app.config["TRUSTED_PROXIES"])
+    client = client_identity(
+        request.remote_addr,
+        request.headers.get("X-Forwarded-For"),
+        current_app.config["TRUSTED_PROXIES"],
+    )
     g.client = client
     return current_app.extensions["kg_fairshare"].admitted(client)
 
 
 def _not_modified(etag: str, meta) -> Response:
-    headers = {"ETag": f'"{etag}"', "Vary": "Accept",
-               "Cache-Control": f"public, max-age={current_app.config['CACHE_MAX_AGE']}"}
+    headers = {
+        "ETag": f'"{etag}"',
+        "Vary": "Accept",
+        "Cache-Control": f"public, max-age={current_app.config['CACHE_MAX_AGE']}",
+    }
     modified = _http_date(meta.get("built"))
     if modified:
         headers["Last-Modified"] = modified
@@ -287,11 +346,18 @@ def _not_modified(etag: str, meta) -> Response:
 
 def results_page(preq: ProtocolRequest, form: str | None):
     """A query's results as an HTML table (browsers, and the editor's plain-form fallback)."""
-    result = get_store().query(preq.query, format=("srj", "turtle"),
-                               default_graphs=preq.default_graphs,
-                               named_graphs=preq.named_graphs, lane="sparql")
-    context: dict[str, Any] = {"query": preq.query, "result": result,
-                               "examples": current_app.extensions["kg_examples"]}
+    result = get_store().query(
+        preq.query,
+        format=("srj", "turtle"),
+        default_graphs=preq.default_graphs,
+        named_graphs=preq.named_graphs,
+        lane="sparql",
+    )
+    context: dict[str, Any] = {
+        "query": preq.query,
+        "result": result,
+        "examples": current_app.extensions["kg_examples"],
+    }
     if result.kind == "graph":
         context["graph_text"] = result.body.decode("utf-8")
     else:
@@ -299,8 +365,9 @@ def results_page(preq: ProtocolRequest, form: str | None):
         context["boolean"] = data.get("boolean")
         context["variables"] = data.get("head", {}).get("vars", [])
         context["bindings"] = data.get("results", {}).get("bindings", [])
-    response = Response(render_template("results.html", **context), 200,
-                        content_type="text/html; charset=utf-8")
+    response = Response(
+        render_template("results.html", **context), 200, content_type="text/html; charset=utf-8"
+    )
     response.headers["Vary"] = "Accept"
     return response
 
@@ -311,10 +378,17 @@ def editor():
     chosen = request.args.get("example")
     selected = next((e for e in examples if e.slug == chosen), examples[0] if examples else None)
     yasgui = current_app.extensions["kg_yasgui"]
-    response = Response(render_template(
-        "sparql.html", examples=examples, selected=selected, yasgui=yasgui,
-        endpoint=external_url("sparql.query")), 200,
-        content_type="text/html; charset=utf-8")
+    response = Response(
+        render_template(
+            "sparql.html",
+            examples=examples,
+            selected=selected,
+            yasgui=yasgui,
+            endpoint=external_url("sparql.query"),
+        ),
+        200,
+        content_type="text/html; charset=utf-8",
+    )
     response.headers["Vary"] = "Accept"
     return response
 
@@ -322,21 +396,34 @@ def editor():
 @bp.route("/sparql/examples")
 def examples():
     """The example-query catalogue."""
-    return render_template("examples.html", examples=current_app.extensions["kg_examples"],
-                           endpoint=external_url("sparql.query"))
+    return render_template(
+        "examples.html",
+        examples=current_app.extensions["kg_examples"],
+        endpoint=external_url("sparql.query"),
+    )
 
 
 # -- descriptions: Service Description, VoID ---------------------------------------------
 
-_RDFLIB_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld",
-                   "rdfxml": "xml", "trig": "trig", "nquads": "nquads"}
+_RDFLIB_FORMATS = {
+    "turtle": "turtle",
+    "ntriples": "nt",
+    "jsonld": "json-ld",
+    "rdfxml": "xml",
+    "trig": "trig",
+    "nquads": "nquads",
+}
 _FORMAT_IRIS = {
     "application/sparql-results+json": "SPARQL_Results_JSON",
     "application/sparql-results+xml": "SPARQL_Results_XML",
-    "text/csv": "SPARQL_Results_CSV", "text/tab-separated-values": "SPARQL_Results_TSV",
-    "text/turtle": "Turtle", "application/n-triples": "N-Triples",
-    "application/ld+json": "JSON-LD", "application/rdf+xml": "RDF_XML",
-    "application/trig": "TriG", "application/n-quads": "N-Quads",
+    "text/csv": "SPARQL_Results_CSV",
+    "text/tab-separated-values": "SPARQL_Results_TSV",
+    "text/turtle": "Turtle",
+    "application/n-triples": "N-Triples",
+    "application/ld+json": "JSON-LD",
+    "application/rdf+xml": "RDF_XML",
+    "application/trig": "TriG",
+    "application/n-quads": "N-Quads",
 }
 
 
@@ -373,6 +460,7 @@ def _cached_graph(name: str, build):
 
 def _namespaces():
     from rdflib import Namespace
+
     return {
         "sd": Namespace("http://www.w3.org/ns/sparql-service-description#"),
         "void": Namespace("http://rdfs.org/ns/void#"),
@@ -384,6 +472,7 @@ def _namespaces():
 
 def service_description_graph():
     """The SPARQL 1.1 Service Description of this endpoint (an rdflib Graph)."""
+
     def build(meta):
         from rdflib import BNode, Graph, Literal, URIRef
         from rdflib.namespace import RDF, RDFS, XSD
@@ -404,13 +493,21 @@ def service_description_graph():
         graph.add((service, sd.defaultEntailmentRegime, ns["ent"].Simple))
         for media_type in list(_FORMAT_IRIS):
             graph.add((service, sd.resultFormat, formats[_FORMAT_IRIS[media_type]]))
-        graph.add((service, dct.description, Literal(
-            "Read-only SPARQL 1.1 endpoint of migkg. The default graph is the union of all "
-            "named graphs (one per source document); address a single graph with GRAPH or "
-            "named-graph-uri. Limits: query time "
-            f"{current_app.config['QUERY_TIMEOUT']:g} s, query size "
-            f"{current_app.config['MAX_QUERY_BYTES']} bytes, "
-            f"{current_app.config['MAX_RESULT_ROWS']} result rows.", lang="en")))
+        graph.add(
+            (
+                service,
+                dct.description,
+                Literal(
+                    "Read-only SPARQL 1.1 endpoint of migkg. The default graph is the union of all "
+                    "named graphs (one per source document); address a single graph with GRAPH or "
+                    "named-graph-uri. Limits: query time "
+                    f"{current_app.config['QUERY_TIMEOUT']:g} s, query size "
+                    f"{current_app.config['MAX_QUERY_BYTES']} bytes, "
+                    f"{current_app.config['MAX_RESULT_ROWS']} result rows.",
+                    lang="en",
+                ),
+            )
+        )
         graph.add((service, RDFS.seeAlso, URIRef(external_url("sparql.void"))))
         dataset = BNode("defaultDataset")
         graph.add((service, sd.defaultDataset, dataset))
@@ -418,8 +515,13 @@ def service_description_graph():
         default_graph = BNode("defaultGraph")
         graph.add((dataset, sd.defaultGraph, default_graph))
         graph.add((default_graph, RDF.type, sd.Graph))
-        graph.add((default_graph, void.triples,
-                   Literal(int(meta.get("triples", 0)), datatype=XSD.integer)))
+        graph.add(
+            (
+                default_graph,
+                void.triples,
+                Literal(int(meta.get("triples", 0)), datatype=XSD.integer),
+            )
+        )
         for index, item in enumerate(meta.get("graphs", [])):
             named = BNode(f"namedGraph{index}")
             described = BNode(f"graph{index}")
@@ -428,13 +530,17 @@ def service_description_graph():
             graph.add((named, sd.name, URIRef(item["iri"])))
             graph.add((named, sd.graph, described))
             graph.add((described, RDF.type, sd.Graph))
-            graph.add((described, void.triples, Literal(int(item["triples"]), datatype=XSD.integer)))
+            graph.add(
+                (described, void.triples, Literal(int(item["triples"]), datatype=XSD.integer))
+            )
         return graph
+
     return _cached_graph("sd", build)
 
 
 def void_graph():
     """The VoID description of the dataset (an rdflib Graph)."""
+
     def build(meta):
         from rdflib import BNode, Graph, Literal, URIRef
         from rdflib.namespace import RDF, XSD
@@ -447,19 +553,20 @@ def void_graph():
         dataset = DATASET
         integer = XSD.integer
         graph.add((dataset, RDF.type, void.Dataset))
-        graph.add((dataset, dct.title, Literal("migkg: migration profiles knowledge graph",
-                                               lang="en")))
+        graph.add(
+            (dataset, dct.title, Literal("migkg: migration profiles knowledge graph", lang="en"))
+        )
         graph.add((dataset, dct.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
         graph.add((dataset, void.sparqlEndpoint, URIRef(external_url("sparql.query"))))
         graph.add((dataset, void.uriSpace, Literal(MIGKG)))
         for name in ("dataset.nq", "dataset.trig"):
-            graph.add((dataset, void.dataDump,
-                       URIRef(external_url("sparql.download", name=name))))
+            graph.add((dataset, void.dataDump, URIRef(external_url("sparql.download", name=name))))
         if meta:
             graph.add((dataset, void.triples, Literal(int(meta["triples"]), datatype=integer)))
             graph.add((dataset, void.entities, Literal(int(meta["entities"]), datatype=integer)))
-            graph.add((dataset, void.properties,
-                       Literal(int(meta["properties"]), datatype=integer)))
+            graph.add(
+                (dataset, void.properties, Literal(int(meta["properties"]), datatype=integer))
+            )
             graph.add((dataset, void.classes, Literal(len(meta["classes"]), datatype=integer)))
             graph.add((dataset, dct.hasVersion, Literal(meta["version"])))
             modified = _last_modified(meta)
@@ -479,8 +586,11 @@ def void_graph():
                 partition = BNode(f"class-{hashlib.sha1(item['iri'].encode()).hexdigest()[:10]}")
                 graph.add((dataset, void.classPartition, partition))
                 graph.add((partition, void["class"], URIRef(item["iri"])))
-                graph.add((partition, void.entities, Literal(int(item["entities"]), datatype=integer)))
+                graph.add(
+                    (partition, void.entities, Literal(int(item["entities"]), datatype=integer))
+                )
         return graph
+
     return _cached_graph("void", build)
 
 
@@ -499,8 +609,13 @@ def _add_linksets(graph, dataset, void) -> None:
     graph += linksets
     for linkset in linksets.subjects(RDF.type, void.Linkset):
         graph.add((dataset, void.subset, linkset))
-        graph.add((linkset, void.dataDump,
-                   URIRef(external_url("pages.download_file", name="links.nt.gz"))))
+        graph.add(
+            (
+                linkset,
+                void.dataDump,
+                URIRef(external_url("pages.download_file", name="links.nt.gz")),
+            )
+        )
 
 
 @bp.route("/.well-known/void")
@@ -539,12 +654,14 @@ def download(name: str):
     """The built dataset's dump files (linked from VoID as ``void:dataDump``)."""
     if name not in _DUMPS:
         abort(404)
-    return send_from_directory(Path(current_app.config["DATASET_DIR"]).resolve(), name,
-                               mimetype=_DUMPS[name])
+    return send_from_directory(
+        Path(current_app.config["DATASET_DIR"]).resolve(), name, mimetype=_DUMPS[name]
+    )
 
 
 @bp.route("/assets/yasgui/<path:filename>")
 def yasgui_asset(filename: str):
     """YASGUI's built files from ``YASGUI_DIR`` (installed by npm; served locally)."""
-    return send_from_directory(Path(current_app.config["YASGUI_DIR"]).resolve(), filename,
-                               max_age=86400)
+    return send_from_directory(
+        Path(current_app.config["YASGUI_DIR"]).resolve(), filename, max_age=86400
+    )

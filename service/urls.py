@@ -6,6 +6,7 @@ A few responses must name the service itself absolutely: VoID's ``void:sparqlEnd
 use ``PUBLIC_URL`` when it is configured (a deployment behind a proxy, where the request's host
 is the proxy's upstream address), else the host the request came to.
 """
+
 from __future__ import annotations
 
 from flask import current_app, request, url_for
@@ -18,5 +19,5 @@ def external_url(endpoint: str, **values) -> str:
     public = current_app.config.get("PUBLIC_URL")
     if not public:
         return url_for(endpoint, _external=True, **values)
-    path = url_for(endpoint, **values)           # starts with the script root
-    return public + path[len(request.script_root):].lstrip("/")
+    path = url_for(endpoint, **values)  # starts with the script root
+    return public + path[len(request.script_root) :].lstrip("/")

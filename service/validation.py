@@ -4,6 +4,7 @@ and the named-graph descriptions, summarised in one :class:`ValidationReport`.
 Violations fail validation (and so the build); warnings (the consistency checks of
 shapes/consistency.shapes.ttl) are reported but do not.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -21,12 +22,12 @@ from .sources import LoadedSources, SourceError, load
 
 @dataclass(frozen=True)
 class Finding:
-    severity: str          # "Violation" | "Warning" | "Info"
-    focus: str             # IRI (or "_:b" for blank nodes)
-    label: str             # the focus node's label, when it has one
-    path: str              # the property path, when the shape gives one
+    severity: str  # "Violation" | "Warning" | "Info"
+    focus: str  # IRI (or "_:b" for blank nodes)
+    label: str  # the focus node's label, when it has one
+    path: str  # the property path, when the shape gives one
     message: str
-    file: str              # the source file that describes the focus node
+    file: str  # the source file that describes the focus node
     shape: str = ""
 
     def line(self) -> str:
@@ -57,13 +58,20 @@ class ValidationReport:
 
     def summary(self) -> str:
         verdict = "conforms" if self.conforms else "does NOT conform"
-        return (f"{self.files} files, {self.triples} triples: {verdict} "
-                f"({len(self.violations)} violations, {len(self.warnings)} warnings; "
-                f"Data Cube IC-1..IC-21: {sum(r.violated for r in self.ic_results)} violated)")
+        return (
+            f"{self.files} files, {self.triples} triples: {verdict} "
+            f"({len(self.violations)} violations, {len(self.warnings)} warnings; "
+            f"Data Cube IC-1..IC-21: {sum(r.violated for r in self.ic_results)} violated)"
+        )
 
     def text(self) -> str:
         order = {"Violation": 0, "Warning": 1, "Info": 2}
-        lines = [f.line() for f in sorted(self.findings, key=lambda f: (order.get(f.severity, 3), f.file, f.focus))]
+        lines = [
+            f.line()
+            for f in sorted(
+                self.findings, key=lambda f: (order.get(f.severity, 3), f.file, f.focus)
+            )
+        ]
         return "\n".join(lines + [self.summary()])
 
 
@@ -91,11 +99,18 @@ def _label(graph: Graph, node) -> str:
 SHAPES_NS = "https://w3id.org/migkg/shapes#"
 
 
-def _shacl_findings(union: Graph, shapes: Graph, sources: LoadedSources,
-                    only: list[str] | None = None) -> list[Finding]:
+def _shacl_findings(
+    union: Graph, shapes: Graph, sources: LoadedSources, only: list[str] | None = None
+) -> list[Finding]:
     use = [URIRef(SHAPES_NS + name) for name in only] if only else None
-    _, results, _ = shacl_validate(union, shacl_graph=shapes, inference="none", advanced=True,
-                                   allow_warnings=True, use_shapes=use)
+    _, results, _ = shacl_validate(
+        union,
+        shacl_graph=shapes,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        use_shapes=use,
+    )
     if not isinstance(results, Graph):  # pySHACL's ValidationFailure: the shapes are broken
         raise SourceError(f"shapes: {getattr(results, 'message', results)}")
     findings = []
@@ -105,28 +120,42 @@ def _shacl_findings(union: Graph, shapes: Graph, sources: LoadedSources,
         path = results.value(result, SH.resultPath)
         message = results.value(result, SH.resultMessage)
         shape = results.value(result, SH.sourceShape)
-        findings.append(Finding(
-            severity=severity,
-            focus=str(focus) if not isinstance(focus, BNode) else "_:" + str(focus),
-            label=_label(union, focus),
-            path=union.namespace_manager.normalizeUri(path) if isinstance(path, URIRef) else "",
-            message=str(message) if message is not None else "does not conform to its shape",
-            file=str(sources.origin.get(focus, "")),
-            shape=str(shape) if isinstance(shape, URIRef) else "",
-        ))
+        findings.append(
+            Finding(
+                severity=severity,
+                focus=str(focus) if not isinstance(focus, BNode) else "_:" + str(focus),
+                label=_label(union, focus),
+                path=union.namespace_manager.normalizeUri(path) if isinstance(path, URIRef) else "",
+                message=str(message) if message is not None else "does not conform to its shape",
+                file=str(sources.origin.get(focus, "")),
+                shape=str(shape) if isinstance(shape, URIRef) else "",
+            )
+        )
     return findings
 
 
 def _graph_description_findings(sources: LoadedSources, union: Graph) -> list[Finding]:
     described = set(union.subjects(RDF.type, MIG.SourceGraph))
-    return [Finding("Violation", str(ctx.identifier), "", "",
-                    "This named graph has no description (a mig:SourceGraph in graph_data/reference/graphs.ttl).", "")
-            for ctx in sources.dataset.graphs()
-            if isinstance(ctx.identifier, URIRef) and ctx.identifier != DEFAULT_GRAPH and len(ctx)
-            and ctx.identifier not in described]
+    return [
+        Finding(
+            "Violation",
+            str(ctx.identifier),
+            "",
+            "",
+            "This named graph has no description (a mig:SourceGraph in graph_data/reference/graphs.ttl).",
+            "",
+        )
+        for ctx in sources.dataset.graphs()
+        if isinstance(ctx.identifier, URIRef)
+        and ctx.identifier != DEFAULT_GRAPH
+        and len(ctx)
+        and ctx.identifier not in described
+    ]
 
 
-def validate_loaded(config: dict, sources: LoadedSources, only: list[str] | None = None) -> ValidationReport:
+def validate_loaded(
+    config: dict, sources: LoadedSources, only: list[str] | None = None
+) -> ValidationReport:
     """Validate loaded sources. ``only`` limits the SHACL part to the named node shapes (the
     mutation tests use it to check one shape quickly); the Data Cube checks always run.
     (pySHACL's focus_nodes option is not used: it skips nested shapes such as sh:or.)"""
@@ -134,14 +163,18 @@ def validate_loaded(config: dict, sources: LoadedSources, only: list[str] | None
     report = ValidationReport(triples=len(union), files=len(sources.files))
     report.findings += _shacl_findings(union, _shapes_graph(config), sources, only)
     report.ic_results = datacube.check(union)
-    report.findings += [Finding("Violation", "", "", "", f"Data Cube {r.constraint} violated: {r.description}", "")
-                        for r in report.ic_results if r.violated]
+    report.findings += [
+        Finding("Violation", "", "", "", f"Data Cube {r.constraint} violated: {r.description}", "")
+        for r in report.ic_results
+        if r.violated
+    ]
     report.findings += _graph_description_findings(sources, union)
     return report
 
 
-def validate_sources(config: dict, paths: list[Path] | None = None,
-                     fmt: str | None = None) -> ValidationReport:
+def validate_sources(
+    config: dict, paths: list[Path] | None = None, fmt: str | None = None
+) -> ValidationReport:
     """Load graph_data/ (or the given files, in syntax ``fmt`` or by extension, with the
     ontology and reference graph unless they carry their own) and validate."""
     return validate_loaded(config, load(config, paths, fmt))

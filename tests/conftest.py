@@ -11,6 +11,7 @@ gunicorn server. Nothing is built at import time and ``os.environ`` is never cha
   under gunicorn on a free loopback port; stopped at teardown.
 * ``make_module_app`` / ``start_module_server`` → the same, shared by one module's tests.
 """
+
 from __future__ import annotations
 
 import os
@@ -96,8 +97,9 @@ def make_module_app(tmp_path_factory):
 @pytest.fixture(scope="module")
 def built_app(make_module_app, built_dataset, tmp_path_factory):
     """An app over the real built dataset with a downloads folder of its own, one per module."""
-    return make_module_app(DATASET_DIR=str(built_dataset),
-                           DOWNLOADS_DIR=str(tmp_path_factory.mktemp("downloads")))
+    return make_module_app(
+        DATASET_DIR=str(built_dataset), DOWNLOADS_DIR=str(tmp_path_factory.mktemp("downloads"))
+    )
 
 
 @pytest.fixture(scope="module")
@@ -162,15 +164,21 @@ class ServerFactory:
             "PORT": str(port),
             "WORKERS": "2",
         }
-        settings.update({k: (",".join(v) if isinstance(v, list) else str(v))
-                         for k, v in config.items()})
+        settings.update(
+            {k: (",".join(v) if isinstance(v, list) else str(v)) for k, v in config.items()}
+        )
         env = dict(os.environ)
         env.update({f"MIGKG_{key}": value for key, value in settings.items()})
         log_path = workdir / "server.log"
         with open(log_path, "wb") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "service.cli", "serve"], cwd=PROJECT_ROOT, env=env,
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                [sys.executable, "-m", "service.cli", "serve"],
+                cwd=PROJECT_ROOT,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         server = Server(f"http://127.0.0.1:{port}/", process, log_path)
         self._servers.append(server)
         try:
@@ -215,12 +223,15 @@ def browser():
     """Debian's headless Chromium driven by Playwright (``make test`` installs it; a missing
     browser fails the browser tests instead of skipping them)."""
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"headless Chromium not found at {CHROMIUM}: `make test` installs Debian's "
-                    "chromium (or set CHROMIUM=/path/to/chromium)")
+        pytest.fail(
+            f"headless Chromium not found at {CHROMIUM}: `make test` installs Debian's "
+            "chromium (or set CHROMIUM=/path/to/chromium)"
+        )
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=["--no-sandbox"])
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
         yield browser
         browser.close()

@@ -1,5 +1,6 @@
 """Shared helpers for the knowledge-graph tests: the real sources, loaded once per session,
 and copies of them with one mutation applied."""
+
 from __future__ import annotations
 
 import functools
@@ -8,8 +9,8 @@ from pathlib import Path
 from rdflib import Dataset, URIRef
 
 from service.config import load_config
-from service.sources import LoadedSources, load
 from service.namespaces import MIGKG
+from service.sources import LoadedSources, load
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
@@ -96,8 +97,10 @@ def country_figures(area: str) -> str:
     """The graph pattern of a country page's figures (``?obs``): the country as reference area,
     or as counterpart of its people abroad (indicators with ``mig:namesOrigin``), as the page
     queries read them (README, "Direction, periods and interpretations")."""
-    return (f"{{ ?obs sdmx-dimension:refArea <{area}> }} UNION "
-            f"{{ ?obs mig:counterpartArea <{area}> ; mig:indicator/mig:namesOrigin true }}")
+    return (
+        f"{{ ?obs sdmx-dimension:refArea <{area}> }} UNION "
+        f"{{ ?obs mig:counterpartArea <{area}> ; mig:indicator/mig:namesOrigin true }}"
+    )
 
 
 def select(query: str) -> list[dict]:

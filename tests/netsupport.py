@@ -2,6 +2,7 @@
 (127.0.0.2, 127.0.0.3, ... are distinct loopback addresses, so one test can be several clients
 to the fair share), nginx with the reference configuration in front of a server, and the
 worker processes of a gunicorn master."""
+
 from __future__ import annotations
 
 import os
@@ -50,14 +51,20 @@ class Nginx:
     def __init__(self, upstream: str, port: int, runtime: Path):
         runtime.mkdir(parents=True, exist_ok=True)
         template = (ROOT / "deploy" / "nginx" / "migkg.conf").read_text(encoding="utf-8")
-        conf = (template.replace("@UPSTREAM@", upstream).replace("@LISTEN@", f"127.0.0.1:{port}")
-                .replace("@RUNTIME@", str(runtime)))
+        conf = (
+            template.replace("@UPSTREAM@", upstream)
+            .replace("@LISTEN@", f"127.0.0.1:{port}")
+            .replace("@RUNTIME@", str(runtime))
+        )
         (runtime / "nginx.conf").write_text(conf, encoding="utf-8")
         self.url = f"http://127.0.0.1:{port}/"
         self.runtime = runtime
-        self.process = subprocess.Popen([NGINX, "-c", str(runtime / "nginx.conf"), "-p", str(runtime)],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            [NGINX, "-c", str(runtime / "nginx.conf"), "-p", str(runtime)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -67,8 +74,11 @@ class Nginx:
                 if self.process.poll() is not None:
                     break
                 time.sleep(0.1)
-        raise RuntimeError("nginx did not start: " + (runtime / "error.log").read_text()
-                           if (runtime / "error.log").exists() else "nginx did not start")
+        raise RuntimeError(
+            "nginx did not start: " + (runtime / "error.log").read_text()
+            if (runtime / "error.log").exists()
+            else "nginx did not start"
+        )
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)
@@ -104,5 +114,6 @@ def command_of(pid: int) -> str:
 
 def gunicorn_workers(master: int) -> list[int]:
     """The worker processes of the gunicorn master ``master`` (not their query processes)."""
-    return [pid for pid in children_of().get(master, [])
-            if "multiprocessing" not in command_of(pid)]
+    return [
+        pid for pid in children_of().get(master, []) if "multiprocessing" not in command_of(pid)
+    ]

@@ -2,6 +2,7 @@
 discovery and federation tests. Behaviour switches reproduce what public endpoints do on a
 bad day: 429 with Retry-After, 5xx, answers slower than the client's timeout, malformed JSON.
 """
+
 from __future__ import annotations
 
 import threading
@@ -17,8 +18,8 @@ class Endpoint:
         self.store = ox.Store()
         self.store.load(turtle.encode("utf-8"), ox.RdfFormat.TURTLE)
         self.requests: list[dict] = []
-        self.fail_next: list[tuple[int, dict]] = []   # (status, headers) to answer next, in order
-        self.delay = 0.0                              # seconds to wait before answering
+        self.fail_next: list[tuple[int, dict]] = []  # (status, headers) to answer next, in order
+        self.delay = 0.0  # seconds to wait before answering
         self.malformed = False
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -27,7 +28,7 @@ class Endpoint:
     def url(self) -> str:
         return f"http://127.0.0.1:{self._server.server_address[1]}/sparql"
 
-    def start(self) -> "Endpoint":
+    def start(self) -> Endpoint:
         self._thread.start()
         return self
 
@@ -46,7 +47,9 @@ class Endpoint:
                 if self.command == "GET":
                     params = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
                 else:
-                    body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode("utf-8")
+                    body = self.rfile.read(int(self.headers.get("Content-Length", 0))).decode(
+                        "utf-8"
+                    )
                     if self.headers.get("Content-Type", "").startswith("application/sparql-query"):
                         return body
                     params = urllib.parse.parse_qs(body)
@@ -54,8 +57,13 @@ class Endpoint:
 
             def _answer(self):
                 query = self._query_text()
-                endpoint.requests.append({"at": time.monotonic(), "query": query,
-                                          "user_agent": self.headers.get("User-Agent", "")})
+                endpoint.requests.append(
+                    {
+                        "at": time.monotonic(),
+                        "query": query,
+                        "user_agent": self.headers.get("User-Agent", ""),
+                    }
+                )
                 if endpoint.fail_next:
                     status, headers = endpoint.fail_next.pop(0)
                     self.send_response(status)

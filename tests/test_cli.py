@@ -1,5 +1,6 @@
 """`migkg validate` and `migkg build` as a user runs them: exit codes, one-line errors with
 file and line, and a build that never damages the previous dataset."""
+
 from __future__ import annotations
 
 import os
@@ -9,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from kgsupport import ROOT
 
 MIGKG = [sys.executable, "-m", "service.cli"]
@@ -17,7 +17,9 @@ MIGKG = [sys.executable, "-m", "service.cli"]
 
 def run(*args, env=None, cwd=ROOT):
     environ = {**os.environ, **(env or {})}
-    return subprocess.run([*MIGKG, *args], capture_output=True, text=True, cwd=cwd, env=environ, timeout=300)
+    return subprocess.run(
+        [*MIGKG, *args], capture_output=True, text=True, cwd=cwd, env=environ, timeout=300
+    )
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +32,11 @@ def data_copy(tmp_path_factory) -> Path:
 
 
 def env_for(root: Path, dataset: Path | None = None) -> dict:
-    env = {"MIGKG_ONTOLOGY_DIR": str(root / "ontology"), "MIGKG_GRAPH_DATA_DIR": str(root / "graph_data"),
-           "MIGKG_SHAPES_DIR": str(root / "shapes")}
+    env = {
+        "MIGKG_ONTOLOGY_DIR": str(root / "ontology"),
+        "MIGKG_GRAPH_DATA_DIR": str(root / "graph_data"),
+        "MIGKG_SHAPES_DIR": str(root / "shapes"),
+    }
     if dataset:
         env["MIGKG_DATASET_DIR"] = str(dataset)
     return env
@@ -89,6 +94,7 @@ def test_build_writes_trig_nquads_and_version(tmp_path):
     assert result.returncode == 0, result.stderr
     assert {p.name for p in out.iterdir()} == {"dataset.nq", "dataset.trig", "version.json"}
     import json
+
     meta = json.loads((out / "version.json").read_text())
     assert meta["triples"] == (out / "dataset.nq").read_text().count("\n")
     assert len(meta["graphs"]) == 5  # ontology, reference, mpl-2015, profile-2024, links
@@ -111,16 +117,24 @@ def _rebuild_with(data_copy: Path, out: Path, relative: str, edit) -> tuple:
 
 def test_failed_build_keeps_the_previous_dataset(data_copy, tmp_path):
     # a violation: a role assignment without its role
-    failed, before, after = _rebuild_with(data_copy, tmp_path / "dataset", "graph_data/mpl-2015/roles.ttl",
-                                          lambda text: text.replace("org:role role:policy-shaping-body ;", ""))
+    failed, before, after = _rebuild_with(
+        data_copy,
+        tmp_path / "dataset",
+        "graph_data/mpl-2015/roles.ttl",
+        lambda text: text.replace("org:role role:policy-shaping-body ;", ""),
+    )
     assert failed.returncode == 1
     assert "previous dataset kept" in failed.stderr
     assert after == before
 
 
 def test_build_with_a_syntax_error_keeps_the_previous_dataset(data_copy, tmp_path):
-    failed, before, after = _rebuild_with(data_copy, tmp_path / "dataset", "graph_data/reference/areas.ttl",
-                                          lambda text: text + "\n<unterminated")
+    failed, before, after = _rebuild_with(
+        data_copy,
+        tmp_path / "dataset",
+        "graph_data/reference/areas.ttl",
+        lambda text: text + "\n<unterminated",
+    )
     assert failed.returncode == 2
     assert str(data_copy / "graph_data/reference/areas.ttl") in failed.stderr
     assert after == before

@@ -4,6 +4,7 @@ graph_data/figures.csv lists each figure with its place in the source document (
 verbatim quote). These tests check the list against the documents, and the graph against
 the list, in both directions.
 """
+
 from __future__ import annotations
 
 import csv
@@ -11,25 +12,39 @@ import re
 from decimal import Decimal
 
 import pytest
-
 from kgsupport import BASE, MPL_TEXT, ROOT, WEB_TEXT, select
 
-ROWS = list(csv.DictReader(open(ROOT / "graph_data" / "figures.csv", encoding="utf-8")))
-DOCS = {"mpl-2015": MPL_TEXT.read_text("utf-8").split("\n"),
-        "profile-2024": WEB_TEXT.read_text("utf-8").split("\n")}
+with open(ROOT / "graph_data" / "figures.csv", encoding="utf-8") as _handle:
+    ROWS = list(csv.DictReader(_handle))
+DOCS = {
+    "mpl-2015": MPL_TEXT.read_text("utf-8").split("\n"),
+    "profile-2024": WEB_TEXT.read_text("utf-8").split("\n"),
+}
 UNITS = {
-    "persons": BASE + "id/code/unit-persons", "families": BASE + "id/code/unit-families",
-    "permits": BASE + "id/code/unit-permits", "companies": BASE + "id/code/unit-companies",
-    "employers": BASE + "id/code/unit-employers", "jobs": BASE + "id/code/unit-jobs",
-    "agreements": BASE + "id/code/unit-agreements", "countries": BASE + "id/code/unit-countries",
-    "cities": BASE + "id/code/unit-cities", "regions": BASE + "id/code/unit-regions",
-    "rooms": BASE + "id/code/unit-rooms", "apartments": BASE + "id/code/unit-apartments",
-    "rank": BASE + "id/code/unit-rank", "working-days": BASE + "id/code/unit-working-days",
-    "ratio": BASE + "id/code/unit-ratio", "coded-value": BASE + "id/code/unit-coded-value",
-    "percent": "http://qudt.org/vocab/unit/PERCENT", "km2": "http://qudt.org/vocab/unit/KiloM2",
-    "km": "http://qudt.org/vocab/unit/KiloM", "usd": "http://qudt.org/vocab/unit/CCY_USD",
-    "kzt": "http://qudt.org/vocab/unit/CCY_KZT", "days": "http://qudt.org/vocab/unit/DAY",
-    "calendar-days": "http://qudt.org/vocab/unit/DAY", "months": "http://qudt.org/vocab/unit/MO",
+    "persons": BASE + "id/code/unit-persons",
+    "families": BASE + "id/code/unit-families",
+    "permits": BASE + "id/code/unit-permits",
+    "companies": BASE + "id/code/unit-companies",
+    "employers": BASE + "id/code/unit-employers",
+    "jobs": BASE + "id/code/unit-jobs",
+    "agreements": BASE + "id/code/unit-agreements",
+    "countries": BASE + "id/code/unit-countries",
+    "cities": BASE + "id/code/unit-cities",
+    "regions": BASE + "id/code/unit-regions",
+    "rooms": BASE + "id/code/unit-rooms",
+    "apartments": BASE + "id/code/unit-apartments",
+    "rank": BASE + "id/code/unit-rank",
+    "working-days": BASE + "id/code/unit-working-days",
+    "ratio": BASE + "id/code/unit-ratio",
+    "coded-value": BASE + "id/code/unit-coded-value",
+    "percent": "http://qudt.org/vocab/unit/PERCENT",
+    "km2": "http://qudt.org/vocab/unit/KiloM2",
+    "km": "http://qudt.org/vocab/unit/KiloM",
+    "usd": "http://qudt.org/vocab/unit/CCY_USD",
+    "kzt": "http://qudt.org/vocab/unit/CCY_KZT",
+    "days": "http://qudt.org/vocab/unit/DAY",
+    "calendar-days": "http://qudt.org/vocab/unit/DAY",
+    "months": "http://qudt.org/vocab/unit/MO",
     "years": "http://qudt.org/vocab/unit/YR",
 }
 MULTIPLIERS = {"thousand": 1000, "million": 10**6, "mln": 10**6, "billion": 10**9}
@@ -49,11 +64,25 @@ def test_quote_is_on_its_line_and_holds_the_published_figure(row):
 
 
 # Figures written in words, in the order they are tried (longest phrase first).
-WORDS = [("twice", Decimal(2)), ("doubling", Decimal(2)), ("the highest", Decimal(1)), ("first place", Decimal(1)),
-         ("the leader", Decimal(1)), ("half a million", Decimal(500000)), ("a million", Decimal(1000000)), ("one third", Decimal("33.33")),
-         ("a quarter", Decimal(25)), ("sixfold", Decimal(6)), ("half", Decimal(50)), ("no facts", Decimal(0)),
-         ("twelve", Decimal(12)), ("five", Decimal(5)), ("three", Decimal(3)), ("one year", Decimal(1)),
-         ("a month", Decimal(1))]
+WORDS = [
+    ("twice", Decimal(2)),
+    ("doubling", Decimal(2)),
+    ("the highest", Decimal(1)),
+    ("first place", Decimal(1)),
+    ("the leader", Decimal(1)),
+    ("half a million", Decimal(500000)),
+    ("a million", Decimal(1000000)),
+    ("one third", Decimal("33.33")),
+    ("a quarter", Decimal(25)),
+    ("sixfold", Decimal(6)),
+    ("half", Decimal(50)),
+    ("no facts", Decimal(0)),
+    ("twelve", Decimal(12)),
+    ("five", Decimal(5)),
+    ("three", Decimal(3)),
+    ("one year", Decimal(1)),
+    ("a month", Decimal(1)),
+]
 
 
 def _published_number(published: str):
@@ -72,7 +101,9 @@ def _published_number(published: str):
 NEXT_LINE_SCALE = {"mpl-s33-labour-quota-2015": 1000, "mpl-s33-household-permits-tj-2015": 1000}
 
 
-@pytest.mark.parametrize("row", [r for r in ROWS if r["datatype"] != "concept"], ids=lambda r: r["figure"])
+@pytest.mark.parametrize(
+    "row", [r for r in ROWS if r["datatype"] != "concept"], ids=lambda r: r["figure"]
+)
 def test_value_is_the_published_figure_in_base_units(row):
     stated = _published_number(row["published"])
     stated *= NEXT_LINE_SCALE.get(row["figure"], 1)

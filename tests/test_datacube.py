@@ -1,11 +1,12 @@
 """The W3C Data Cube integrity constraints hold on the data, and the grouped IC-12 used by
 validation agrees with the official pairwise query."""
+
 from __future__ import annotations
 
+from kgsupport import iri, mutated, real_sources
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from kgsupport import iri, mutated, real_sources
 from service import datacube
 from service.namespaces import QB, SDMX_DIMENSION, SDMX_MEASURE
 
@@ -36,7 +37,9 @@ def test_official_and_grouped_ic12_agree():
 
 def test_grouped_ic12_tells_a_differing_dimension_apart():
     graph = _duplicate_graph()
-    graph.set((iri("id/observation/test-twin"), SDMX_DIMENSION.refPeriod, iri("id/period/from-2022")))
+    graph.set(
+        (iri("id/observation/test-twin"), SDMX_DIMENSION.refPeriod, iri("id/period/from-2022"))
+    )
     store = datacube.store_from_graph(graph)
     assert datacube.ask(store, "ic-12.rq") is False
     assert datacube.ask(store, "ic-12-grouped.rq") is False
@@ -49,14 +52,20 @@ def test_an_observation_without_a_dataset_violates_ic1():
 
 
 def test_a_missing_dimension_violates_ic11():
-    sources = mutated(remove=[(iri("id/observation/web-gi-idps-unhcr-2024"), SDMX_DIMENSION.sex, None)])
+    sources = mutated(
+        remove=[(iri("id/observation/web-gi-idps-unhcr-2024"), SDMX_DIMENSION.sex, None)]
+    )
     violated = {r.constraint for r in datacube.check(sources.union()) if r.violated}
     assert "IC-11" in violated
 
 
 def test_a_code_outside_its_code_list_violates_ic19():
     obs = iri("id/observation/web-gi-idps-unhcr-2024")
-    sources = mutated(remove=[(obs, URIRef("https://w3id.org/migkg/def#ethnicGroup"), None)],
-                      add=[(obs, URIRef("https://w3id.org/migkg/def#ethnicGroup"), iri("id/code/not-in-any-list"))])
+    sources = mutated(
+        remove=[(obs, URIRef("https://w3id.org/migkg/def#ethnicGroup"), None)],
+        add=[
+            (obs, URIRef("https://w3id.org/migkg/def#ethnicGroup"), iri("id/code/not-in-any-list"))
+        ],
+    )
     violated = {r.constraint for r in datacube.check(sources.union()) if r.violated}
     assert "IC-19a" in violated

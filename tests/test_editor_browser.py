@@ -5,6 +5,7 @@ against the real server (gunicorn) serving the real built dataset.
 rather than skipping them; without npm the YASGUI test is skipped with its reason and the plain
 form fallback is still tested.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -18,7 +19,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 EXAMPLE = "03-table1-flows-2009-2014"
-
 
 
 @pytest.fixture
@@ -43,7 +43,9 @@ def plain_server(start_module_server, built_dataset, tmp_path_factory):
 
 
 def _yasgui_installed() -> bool:
-    return (PROJECT_ROOT / "node_modules" / "@zazuko" / "yasgui" / "build" / "yasgui.min.js").is_file()
+    return (
+        PROJECT_ROOT / "node_modules" / "@zazuko" / "yasgui" / "build" / "yasgui.min.js"
+    ).is_file()
 
 
 def test_yasgui_editor_runs_an_example_and_shows_the_table(page, server):

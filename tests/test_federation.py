@@ -1,10 +1,10 @@
 """Federated queries: SERVICE reaches only allow-listed endpoints. An allowed endpoint on a
 loopback port is federated through our owl:sameAs links; one not on the list is never
 contacted."""
+
 from __future__ import annotations
 
 import pytest
-
 from sparql_endpoint import Endpoint
 
 # Wikidata-shaped fixture data (the population figures are test values, not Wikidata's).
@@ -43,14 +43,21 @@ def remote():
 
 def _rows(response):
     assert response.status_code == 200, response.get_data(as_text=True)
-    return [{k: v["value"] for k, v in b.items()} for b in response.get_json()["results"]["bindings"]]
+    return [
+        {k: v["value"] for k, v in b.items()} for b in response.get_json()["results"]["bindings"]
+    ]
 
 
 def test_allowed_service_is_federated_through_our_links(make_app, built_dataset, remote):
     app = make_app(DATASET_DIR=str(built_dataset), SERVICE_ALLOWLIST=[remote.url])
-    response = app.test_client().get("/sparql", query_string={"query": FEDERATED % remote.url},
-                                     headers={"Accept": "application/sparql-results+json"})
-    assert _rows(response) == [{"country": "Kazakhstan", "refugees": "65833", "population": "19000001"}]
+    response = app.test_client().get(
+        "/sparql",
+        query_string={"query": FEDERATED % remote.url},
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert _rows(response) == [
+        {"country": "Kazakhstan", "refugees": "65833", "population": "19000001"}
+    ]
     assert len(remote.requests) >= 1
 
 

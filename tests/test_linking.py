@@ -1,6 +1,7 @@
 """`migkg link`: link discovery with SPARQLWrapper against a real SPARQL endpoint on a loopback
 port, loaded with a small Wikidata-shaped fixture, including the failure modes; and accepting
 reviewed candidates into a validated linkset."""
+
 from __future__ import annotations
 
 import csv
@@ -10,11 +11,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from kgsupport import BASE, ROOT, config, real_sources
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, PROV, XSD
-
-from kgsupport import BASE, ROOT, config, real_sources
 from sparql_endpoint import Endpoint
+
 from service import linking
 from service.namespaces import MIG, VOID
 from service.validation import validate_sources
@@ -95,12 +96,18 @@ def test_discovery_scores_candidates_and_writes_the_review_file(endpoint, tmp_pa
 
 def test_discovery_batches_labels_and_is_polite(endpoint, tmp_path):
     entities = len(linking.entities_to_link(real_sources().union()))
-    linking.discover(real_sources().union(), tmp_path / "r.tsv", client_for(endpoint, min_interval=0.2),
-                     batch_size=20)
+    linking.discover(
+        real_sources().union(),
+        tmp_path / "r.tsv",
+        client_for(endpoint, min_interval=0.2),
+        batch_size=20,
+    )
     assert len(endpoint.requests) == -(-entities // 20)  # one query per batch, not per entity
     assert all("VALUES ?query" in r["query"] for r in endpoint.requests)
     assert all(r["user_agent"].startswith("migkg link") for r in endpoint.requests)
-    gaps = [b["at"] - a["at"] for a, b in zip(endpoint.requests, endpoint.requests[1:])]
+    gaps = [
+        b["at"] - a["at"] for a, b in zip(endpoint.requests, endpoint.requests[1:], strict=False)
+    ]
     assert min(gaps) >= 0.19  # the rate limit holds
 
 
@@ -189,8 +196,11 @@ def test_an_interrupted_run_keeps_its_rows_and_resumes(endpoint, tmp_path):
 def project_copy(tmp_path) -> dict:
     for name in ("ontology", "graph_data", "shapes"):
         shutil.copytree(ROOT / name, tmp_path / name)
-    return config(ONTOLOGY_DIR=str(tmp_path / "ontology"), GRAPH_DATA_DIR=str(tmp_path / "graph_data"),
-                  SHAPES_DIR=str(tmp_path / "shapes"))
+    return config(
+        ONTOLOGY_DIR=str(tmp_path / "ontology"),
+        GRAPH_DATA_DIR=str(tmp_path / "graph_data"),
+        SHAPES_DIR=str(tmp_path / "shapes"),
+    )
 
 
 def _review_with(tmp_path, rows: list[dict]) -> Path:
@@ -204,35 +214,69 @@ def _review_with(tmp_path, rows: list[dict]) -> Path:
 
 def test_accept_writes_a_validated_linkset(project_copy, tmp_path):
     rows = [
-        {"entity": BASE + "id/law/on-refugees", "entity_label": "On Refugees", "kind": "law",
-         "candidate": "http://www.wikidata.org/entity/Q900003", "candidate_label": "Law On Refugees",
-         "score": "0.950", "evidence": "label 0.90; class yes", "accept": "yes"},
-        {"entity": BASE + "id/authority/ministry-of-internal-affairs", "entity_label": "MIA", "kind": "authority",
-         "candidate": "http://www.wikidata.org/entity/Q900002", "candidate_label": "Russia's MIA",
-         "score": "0.600", "evidence": "label 1.00; country other/none", "accept": ""},
+        {
+            "entity": BASE + "id/law/on-refugees",
+            "entity_label": "On Refugees",
+            "kind": "law",
+            "candidate": "http://www.wikidata.org/entity/Q900003",
+            "candidate_label": "Law On Refugees",
+            "score": "0.950",
+            "evidence": "label 0.90; class yes",
+            "accept": "yes",
+        },
+        {
+            "entity": BASE + "id/authority/ministry-of-internal-affairs",
+            "entity_label": "MIA",
+            "kind": "authority",
+            "candidate": "http://www.wikidata.org/entity/Q900002",
+            "candidate_label": "Russia's MIA",
+            "score": "0.600",
+            "evidence": "label 1.00; country other/none",
+            "accept": "",
+        },
     ]
-    path, report = linking.accept(_review_with(tmp_path, rows), project_copy, name="wikidata-test",
-                                  today=date(2026, 11, 22))
+    path, report = linking.accept(
+        _review_with(tmp_path, rows), project_copy, name="wikidata-test", today=date(2026, 11, 22)
+    )
     assert report.conforms, report.text()
-    graph = Graph().parse(path)      # no base: the file states its IRIs in full
-    assert (URIRef(BASE + "id/law/on-refugees"), OWL.sameAs, URIRef("http://www.wikidata.org/entity/Q900003")) in graph
-    assert (URIRef(BASE + "id/authority/ministry-of-internal-affairs"), OWL.sameAs, None) not in graph
+    graph = Graph().parse(path)  # no base: the file states its IRIs in full
+    assert (
+        URIRef(BASE + "id/law/on-refugees"),
+        OWL.sameAs,
+        URIRef("http://www.wikidata.org/entity/Q900003"),
+    ) in graph
+    assert (
+        URIRef(BASE + "id/authority/ministry-of-internal-affairs"),
+        OWL.sameAs,
+        None,
+    ) not in graph
     linkset = URIRef(BASE + "id/linkset/wikidata-test")
     activity = graph.value(linkset, PROV.wasGeneratedBy)
     assert graph.value(linkset, VOID.triples) == Literal(1)
     assert graph.value(linkset, VOID.subjectsTarget) == URIRef(BASE + "id/void/migkg")
     assert graph.value(activity, MIG.scoreThreshold) == Literal("0.950", datatype=XSD.decimal)
     assert TOOL in str(graph.value(activity, MIG.linkMethod))
-    assert path.read_text().startswith("# Links accepted from a `migkg link` review file on 2026-11-22.")
+    assert path.read_text().startswith(
+        "# Links accepted from a `migkg link` review file on 2026-11-22."
+    )
 
 
 TOOL = linking.TOOL_VERSION
 
 
 def test_accept_that_breaks_validation_leaves_no_file(project_copy, tmp_path):
-    rows = [{"entity": BASE + "id/law/on-refugees", "entity_label": "x", "kind": "law",
-             "candidate": "http://www.wikidata.org/entity/Q900003", "candidate_label": "y",
-             "score": "1.700", "evidence": "", "accept": "yes"}]  # a score above 1 violates the shapes
+    rows = [
+        {
+            "entity": BASE + "id/law/on-refugees",
+            "entity_label": "x",
+            "kind": "law",
+            "candidate": "http://www.wikidata.org/entity/Q900003",
+            "candidate_label": "y",
+            "score": "1.700",
+            "evidence": "",
+            "accept": "yes",
+        }
+    ]  # a score above 1 violates the shapes
     path, report = linking.accept(_review_with(tmp_path, rows), project_copy, name="bad-scores")
     assert path is None
     assert not report.conforms
@@ -244,4 +288,6 @@ def test_linkset_triple_counts_are_checked(project_copy):
     verified = Path(project_copy["GRAPH_DATA_DIR"]) / "links" / "verified.ttl"
     verified.write_text(verified.read_text().replace("void:triples 20 ;", "void:triples 21 ;"))
     report = validate_sources(project_copy)
-    assert any("state 21 links in all, but the data holds 20" in f.message for f in report.violations)
+    assert any(
+        "state 21 links in all, but the data holds 20" in f.message for f in report.violations
+    )

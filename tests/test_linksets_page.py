@@ -1,4 +1,5 @@
 """Exports for integrators: the linksets page and the links as a separate N-Triples download."""
+
 from __future__ import annotations
 
 import gzip
@@ -30,22 +31,34 @@ def test_links_download_is_the_links_graph_as_ntriples(client):
     graph = Graph().parse(data=gzip.decompress(response.get_data()).decode("utf-8"), format="nt")
     same = list(graph.subject_objects(OWL.sameAs))
     assert len(same) == 31  # 20 to Wikidata, 11 to GeoNames
-    assert (URIRef("https://w3id.org/migkg/id/area/kz"), OWL.sameAs,
-            URIRef("http://www.wikidata.org/entity/Q232")) in graph
+    assert (
+        URIRef("https://w3id.org/migkg/id/area/kz"),
+        OWL.sameAs,
+        URIRef("http://www.wikidata.org/entity/Q232"),
+    ) in graph
     assert len(list(graph.subject_objects(SKOS.closeMatch))) == 7
     # nothing from the other graphs
-    assert not list(graph.triples((None, URIRef("http://purl.org/linked-data/sdmx/2009/measure#obsValue"), None)))
+    assert not list(
+        graph.triples(
+            (None, URIRef("http://purl.org/linked-data/sdmx/2009/measure#obsValue"), None)
+        )
+    )
 
 
 def test_void_lists_the_linksets_with_provenance(client):
     from rdflib import Namespace
     from rdflib.namespace import RDF
+
     VOID = Namespace("http://rdfs.org/ns/void#")
     PROV = Namespace("http://www.w3.org/ns/prov#")
     response = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
     graph = Graph().parse(data=response.get_data(as_text=True), format="turtle")
     linksets = set(graph.subjects(RDF.type, VOID.Linkset))
-    assert {str(l).rsplit("/", 1)[1] for l in linksets} == {"wikidata", "geonames", "world-bank-wdi"}
+    assert {str(link).rsplit("/", 1)[1] for link in linksets} == {
+        "wikidata",
+        "geonames",
+        "world-bank-wdi",
+    }
     dataset = URIRef("https://w3id.org/migkg/id/void/migkg")  # persistent, as in the links graph
     assert str(graph.value(dataset, VOID.sparqlEndpoint)) == "http://localhost/sparql"
     for linkset in linksets:
@@ -55,7 +68,7 @@ def test_void_lists_the_linksets_with_provenance(client):
         activity = graph.value(linkset, PROV.wasGeneratedBy)
         assert graph.value(activity, URIRef("https://w3id.org/migkg/def#linkMethod")) is not None
         assert str(graph.value(linkset, VOID.dataDump)).endswith("/downloads/links.nt.gz")
-    wikidata = next(l for l in linksets if str(l).endswith("/wikidata"))
+    wikidata = next(link for link in linksets if str(link).endswith("/wikidata"))
     assert int(graph.value(wikidata, VOID.triples)) == 20
     target = graph.value(wikidata, VOID.objectsTarget)
     assert str(graph.value(target, VOID.uriSpace)) == "http://www.wikidata.org/entity/"

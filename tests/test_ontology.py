@@ -1,11 +1,12 @@
 """The ontology: a proper OWL document, every term labelled and defined, project terms
 anchored in the standard vocabularies, and every project term the data uses declared."""
+
 from __future__ import annotations
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS, DCTERMS
-
 from kgsupport import ROOT, real_sources
+from rdflib import Graph, URIRef
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
+
 from service.namespaces import MIG, PREFIXES
 
 ONTOLOGY = Graph().parse(ROOT / "ontology" / "migkg.ttl")
@@ -14,8 +15,14 @@ TERM_TYPES = (OWL.Class, OWL.ObjectProperty, OWL.DatatypeProperty, RDFS.Datatype
 
 
 def project_terms():
-    return sorted({s for t in TERM_TYPES for s in ONTOLOGY.subjects(RDF.type, t)
-                   if isinstance(s, URIRef) and str(s).startswith(str(MIG))})
+    return sorted(
+        {
+            s
+            for t in TERM_TYPES
+            for s in ONTOLOGY.subjects(RDF.type, t)
+            if isinstance(s, URIRef) and str(s).startswith(str(MIG))
+        }
+    )
 
 
 def test_ontology_header():
@@ -30,7 +37,9 @@ def test_every_term_has_a_label_and_a_definition():
     assert len(terms) > 50
     for term in terms:
         assert ONTOLOGY.value(term, RDFS.label) is not None, term
-        assert (ONTOLOGY.value(term, SKOS.definition) or ONTOLOGY.value(term, RDFS.comment)) is not None, term
+        assert (
+            ONTOLOGY.value(term, SKOS.definition) or ONTOLOGY.value(term, RDFS.comment)
+        ) is not None, term
 
 
 def test_object_properties_have_a_range():

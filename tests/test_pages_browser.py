@@ -2,13 +2,13 @@
 gunicorn server. The country profile and an indicator page render with their chart (screenshots
 kept in ``test-artifacts/``); a page whose labels try to inject script runs nothing; pages
 render with JavaScript turned off; no request leaves the loopback host."""
+
 from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-
 from kgsupport import built_dataset_dir
 from test_pages_escaping import hostile_dataset
 
@@ -17,10 +17,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.server]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
-
 def _page(browser, javascript: bool = True):
-    context = browser.new_context(viewport={"width": 1300, "height": 1000},
-                                  java_script_enabled=javascript)
+    context = browser.new_context(
+        viewport={"width": 1300, "height": 1000}, java_script_enabled=javascript
+    )
     page = context.new_page()
     page.hosts = set()
     page.dialogs = []
@@ -90,8 +90,10 @@ def test_pages_render_without_javascript(browser, server):
         context.close()
 
 
-@pytest.mark.parametrize("path", ["id/authority/hostile", "id/observation/hostile-1",
-                                  "id/indicator/hostile", "id/area/hx", ""])
+@pytest.mark.parametrize(
+    "path",
+    ["id/authority/hostile", "id/observation/hostile-1", "id/indicator/hostile", "id/area/hx", ""],
+)
 def test_hostile_labels_execute_nothing(browser, hostile_server, path):
     context, page = _page(browser)
     try:

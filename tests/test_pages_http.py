@@ -4,6 +4,7 @@ observation, authority and law pages, search and downloads.
 
 RDF responses are parsed back with rdflib and asserted on triples; HTML with BeautifulSoup.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -14,10 +15,9 @@ from urllib.parse import unquote
 import pyoxigraph as ox
 import pytest
 from bs4 import BeautifulSoup
+from kgsupport import BASE, built_dataset_dir, select
 from rdflib import Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
-
-from kgsupport import BASE, built_dataset_dir, select
 
 MIG = Namespace("https://w3id.org/migkg/def#")
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -43,14 +43,16 @@ def client(built_client):
 def subjects() -> list[str]:
     """Every IRI of a thing or a named graph (``{MIGKG}id/...``, ``{MIGKG}graph/...``) that is
     the subject of a triple (the ontology's ``def#`` terms have /resource pages instead)."""
-    rows = select(f'SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && '
-                  f'(STRSTARTS(STR(?s), "{BASE}id/") || STRSTARTS(STR(?s), "{BASE}graph/"))) }}')
+    rows = select(
+        f"SELECT DISTINCT ?s WHERE {{ ?s ?p ?o FILTER(isIRI(?s) && "
+        f'(STRSTARTS(STR(?s), "{BASE}id/") || STRSTARTS(STR(?s), "{BASE}graph/"))) }}'
+    )
     return sorted(row["s"] for row in rows)
 
 
 def path_of(iri: str) -> str:
     assert iri.startswith(BASE)
-    return "/" + iri[len(BASE):]
+    return "/" + iri[len(BASE) :]
 
 
 def soup(response) -> BeautifulSoup:
@@ -66,9 +68,10 @@ def parse(response, fmt: str) -> Graph:
 
 # -- IRIs and content negotiation ----------------------------------------------------------------
 
+
 def test_no_local_slug_contains_a_dot_so_document_extensions_are_unambiguous(subjects):
     assert subjects
-    assert not [s for s in subjects if "." in s[len(BASE):]]
+    assert not [s for s in subjects if "." in s[len(BASE) :]]
 
 
 def test_every_iri_in_the_graph_dereferences_to_turtle_with_itself_as_subject(client, subjects):
@@ -93,10 +96,29 @@ def _samples(subjects) -> dict[str, str]:
     return by_kind
 
 
-EXPECTED_KINDS = {"observation", "dataset", "indicator", "period", "area", "authority",
-                  "organisation", "law", "source", "publication", "breakdown", "function", "role",
-                  "role-assignment", "assignment", "code", "structure", "topic", "document-type",
-                  "graph", "scheme"}
+EXPECTED_KINDS = {
+    "observation",
+    "dataset",
+    "indicator",
+    "period",
+    "area",
+    "authority",
+    "organisation",
+    "law",
+    "source",
+    "publication",
+    "breakdown",
+    "function",
+    "role",
+    "role-assignment",
+    "assignment",
+    "code",
+    "structure",
+    "topic",
+    "document-type",
+    "graph",
+    "scheme",
+}
 
 
 def test_negotiation_for_every_entity_type_and_format(client, subjects):
@@ -126,8 +148,12 @@ def test_link_headers_and_link_elements_name_every_other_representation(client):
     path = "/id/authority/committee-of-migration-service"
     response = client.get(path, headers=HTML)
     link = response.headers["Link"]
-    for ext, media in (("ttl", "text/turtle"), ("jsonld", "application/ld+json"),
-                       ("nt", "application/n-triples"), ("rdf", "application/rdf+xml")):
+    for ext, media in (
+        ("ttl", "text/turtle"),
+        ("jsonld", "application/ld+json"),
+        ("nt", "application/n-triples"),
+        ("rdf", "application/rdf+xml"),
+    ):
         assert f'<{path}.{ext}>; rel="alternate"; type="{media}"' in link
     alternates = {(el["type"], el["href"]) for el in soup(response).select('link[rel="alternate"]')}
     assert ("text/turtle", f"{path}.ttl") in alternates
@@ -146,8 +172,7 @@ def test_curl_without_accept_gets_turtle_and_unknown_media_type_gets_406(client)
 def test_conditional_get_answers_304(client):
     first = client.get("/id/law/on-population-migration", headers=HTML)
     etag = first.headers["ETag"]
-    again = client.get("/id/law/on-population-migration",
-                       headers={**HTML, "If-None-Match": etag})
+    again = client.get("/id/law/on-population-migration", headers={**HTML, "If-None-Match": etag})
     assert again.status_code == 304
 
 
@@ -158,11 +183,14 @@ def test_rdf_description_has_labels_of_linked_resources_and_provenance(client):
     source = graph.value(iri, prov.hadPrimarySource)
     assert source == URIRef(BASE + "id/source/world-bank-wdi")
     publisher = graph.value(source, DCTERMS.publisher)
-    assert publisher is not None and graph.value(publisher, URIRef(
-        "http://www.w3.org/2000/01/rdf-schema#label")) is not None
-    assert graph.value(URIRef(BASE + "id/indicator/population"),
-                       URIRef("http://www.w3.org/2000/01/rdf-schema#label")) == Literal(
-        "Population", lang="en")
+    assert (
+        publisher is not None
+        and graph.value(publisher, URIRef("http://www.w3.org/2000/01/rdf-schema#label")) is not None
+    )
+    assert graph.value(
+        URIRef(BASE + "id/indicator/population"),
+        URIRef("http://www.w3.org/2000/01/rdf-schema#label"),
+    ) == Literal("Population", lang="en")
 
 
 def test_external_iris_have_local_pages(client):
@@ -172,10 +200,13 @@ def test_external_iris_have_local_pages(client):
     assert (MIG.Indicator, None, None) in parse(turtle, "turtle")
     assert client.get("/resource", query_string={"iri": "http://x/>"}).status_code == 400
     local = client.get("/resource", query_string={"iri": BASE + "id/indicator/population"})
-    assert local.status_code == 301 and local.headers["Location"].endswith("/id/indicator/population")
+    assert local.status_code == 301 and local.headers["Location"].endswith(
+        "/id/indicator/population"
+    )
 
 
 # -- 404 --------------------------------------------------------------------------------------
+
 
 def test_unknown_iri_gives_a_helpful_404_page(client):
     response = client.get("/id/authority/comittee-of-migration-servise", headers=HTML)
@@ -196,13 +227,23 @@ def test_unknown_iri_for_rdf_and_json_clients(client):
     assert body["ok"] is False and body["status"] == 404 and body["code"] == "UNKNOWN_RESOURCE"
 
 
-@pytest.mark.parametrize("path", ["/id/authority/x%3E%20%7D%20DROP", "/id/a%22b", "/id/..%2Fx",
-                                  "/id/authority/x.exe", "/graph/a%20b"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/id/authority/x%3E%20%7D%20DROP",
+        "/id/a%22b",
+        "/id/..%2Fx",
+        "/id/authority/x.exe",
+        "/graph/a%20b",
+    ],
+)
 def test_malformed_slugs_never_reach_a_query(client, app, monkeypatch, path):
     store = app.extensions["kg_store"]
     calls = []
     original = store.query
-    monkeypatch.setattr(store, "query", lambda text, **kw: calls.append(text) or original(text, **kw))
+    monkeypatch.setattr(
+        store, "query", lambda text, **kw: calls.append(text) or original(text, **kw)
+    )
     response = client.get(path, headers=HTML)
     assert response.status_code == 404
     assert not [c for c in calls if "VALUES" in c]
@@ -210,13 +251,17 @@ def test_malformed_slugs_never_reach_a_query(client, app, monkeypatch, path):
 
 # -- the country profile ------------------------------------------------------------------
 
+
 def test_country_profile_recreates_the_general_information_block(client):
-    rows = select("""
+    rows = select(
+        """
         SELECT DISTINCT ?obs ?published ?source ?period WHERE {
           ?obs sdmx-dimension:refArea <%sid/area/kz> ; mig:locator ?loc ;
                mig:publishedValue ?published ; prov:hadPrimarySource ?source ;
                sdmx-dimension:refPeriod ?period .
-          FILTER(STRSTARTS(?loc, "General Information")) }""" % BASE)
+          FILTER(STRSTARTS(?loc, "General Information")) }"""
+        % BASE
+    )
     assert len(rows) >= 20
     html = soup(client.get("/id/area/kz", headers=HTML))
     table = html.select_one("#general-information-table")
@@ -230,8 +275,11 @@ def test_country_profile_recreates_the_general_information_block(client):
         text, links = items[obs]
         assert text == row["published"]
         assert path_of(row["source"]) in links and path_of(row["period"]) in links
-    population = [li.get_text(" ", strip=True) for li in table.select("li")
-                  if "20 592 571" in li.get_text() or "20 243 981" in li.get_text()]
+    population = [
+        li.get_text(" ", strip=True)
+        for li in table.select("li")
+        if "20 592 571" in li.get_text() or "20 243 981" in li.get_text()
+    ]
     assert any("World Bank" in t and "2024" in t for t in population if "20 592 571" in t)
     assert any("STAT KZ" in t and "2024" in t for t in population if "20 243 981" in t)
 
@@ -244,12 +292,15 @@ def test_country_profile_lists_authorities_by_role_laws_and_sections(client):
     assert html.select_one("#laws a[href='/id/law/on-population-migration']")
     assert "§2.2" in text and "Table 1" in text
     hrefs = {a["href"] for a in country.select("a")}
-    mpl = select("SELECT ?o WHERE { ?o prov:wasDerivedFrom <%sid/publication/mpl-2015> ; "
-                 "sdmx-dimension:refArea <%sid/area/kz> ; a qb:Observation }" % (BASE, BASE))
+    mpl = select(
+        "SELECT ?o WHERE { ?o prov:wasDerivedFrom <%sid/publication/mpl-2015> ; "
+        "sdmx-dimension:refArea <%sid/area/kz> ; a qb:Observation }" % (BASE, BASE)
+    )
     assert {path_of(r["o"]) for r in mpl} <= hrefs, "every MPL figure links to its observation"
 
 
 # -- indicator, observation, authority, law, source -------------------------------------------
+
 
 def test_indicator_page_shows_sources_side_by_side_with_a_chart(client):
     html = soup(client.get("/id/indicator/refugees", headers=HTML))
@@ -327,15 +378,19 @@ def test_home_page_has_size_entry_points_and_examples(client):
 
 # -- search -------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("query, expected", [
-    ("STAT KZ", {"/id/authority/bureau-of-national-statistics", "/id/source/stat-kz"}),
-    ("committee of migration service", {"/id/authority/committee-of-migration-service"}),
-    ("KAZÁKHSTAN", {"/id/area/kz"}),
-    ("unhcr", {"/id/organisation/unhcr"}),
-])
+
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("STAT KZ", {"/id/authority/bureau-of-national-statistics", "/id/source/stat-kz"}),
+        ("committee of migration service", {"/id/authority/committee-of-migration-service"}),
+        ("KAZÁKHSTAN", {"/id/area/kz"}),
+        ("unhcr", {"/id/organisation/unhcr"}),
+    ],
+)
 def test_search_json_ranks_names_and_short_names_first(client, query, expected):
     body = client.get("/search.json", query_string={"q": query}).get_json()
-    top = {hit["url"] for hit in body["results"][:len(expected)]}
+    top = {hit["url"] for hit in body["results"][: len(expected)]}
     assert top == expected, body["results"][:3]
 
 
@@ -345,6 +400,7 @@ def test_search_page_works_without_javascript(client):
 
 
 # -- downloads ---------------------------------------------------------------------------------
+
 
 def test_downloads_gzip_dumps_with_checksums_and_dcat(client):
     html = soup(client.get("/downloads", headers=HTML))
@@ -365,16 +421,23 @@ def test_downloads_gzip_dumps_with_checksums_and_dcat(client):
             assert len(quads) == len(list(ox.parse(nquads, format=ox.RdfFormat.N_QUADS)))
         elif name == "links.nt.gz":  # the links graph alone, as N-Triples
             links = list(ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
-            in_links_graph = [q for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)
-                              if q.graph_name.value.endswith("/graph/links")]
+            in_links_graph = [
+                q
+                for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)
+                if q.graph_name.value.endswith("/graph/links")
+            ]
             assert len(links) == len(in_links_graph) > 0
         else:
-            triples = {ox.Triple(q.subject, q.predicate, q.object)
-                       for q in ox.parse(data, format=ox.RdfFormat.TURTLE)}
-            merged = {ox.Triple(q.subject, q.predicate, q.object)
-                      for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)
-                      if not isinstance(q.subject, ox.BlankNode)
-                      and not isinstance(q.object, ox.BlankNode)}
+            triples = {
+                ox.Triple(q.subject, q.predicate, q.object)
+                for q in ox.parse(data, format=ox.RdfFormat.TURTLE)
+            }
+            merged = {
+                ox.Triple(q.subject, q.predicate, q.object)
+                for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)
+                if not isinstance(q.subject, ox.BlankNode)
+                and not isinstance(q.object, ox.BlankNode)
+            }
             assert merged <= triples
     dcat = parse(client.get("/downloads.ttl"), "turtle")
     dataset = dcat.value(None, RDF.type, DCAT.Dataset, any=False)
@@ -393,7 +456,17 @@ def test_downloads_gzip_dumps_with_checksums_and_dcat(client):
 
 def test_general_information_block_is_in_the_publications_order(client):
     html = soup(client.get("/id/area/kz", headers=HTML))
-    headings = [th.get_text(strip=True) for th in html.select("#general-information-table tbody th")]
-    assert headings == ["Population", "Immigration", "Emigration", "Working-age population",
-                        "Unemployment rate", "GDP", "Refugees, Asylum seekers, IDPs", "Citizenship",
-                        "Territory"]
+    headings = [
+        th.get_text(strip=True) for th in html.select("#general-information-table tbody th")
+    ]
+    assert headings == [
+        "Population",
+        "Immigration",
+        "Emigration",
+        "Working-age population",
+        "Unemployment rate",
+        "GDP",
+        "Refugees, Asylum seekers, IDPs",
+        "Citizenship",
+        "Territory",
+    ]

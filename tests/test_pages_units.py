@@ -1,5 +1,6 @@
 """Pure helpers of the entity pages: the IRI <-> URL mapping, label search, SVG charts and the
 binding of IRIs into queries. Table-driven, no app."""
+
 from __future__ import annotations
 
 import re
@@ -9,35 +10,52 @@ import pytest
 
 from service.charts import Point, Series, compact_number, line_chart, nice_ticks
 from service.iris import IriScheme, is_safe_iri, kind_of
+from service.namespaces import MIGKG
 from service.pages import bind, format_number, load_query
 from service.search import LabelIndex, normalise
-from service.namespaces import MIGKG
 
 BASE = MIGKG  # the persistent namespace: the same wherever the service runs
 SCHEME = IriScheme(BASE)
 
 
-@pytest.mark.parametrize("iri, path, kind", [
-    (BASE + "id/authority/committee-of-migration-service", "id/authority/committee-of-migration-service", "authority"),
-    (BASE + "id/law/on-population-migration/en", "id/law/on-population-migration/en", "law"),
-    (BASE + "id/role-assignment/profile-2024/x/agency", "id/role-assignment/profile-2024/x/agency", "role-assignment"),
-    (BASE + "id/period", "id/period", "scheme"),
-    (BASE + "graph/mpl-2015", "graph/mpl-2015", "graph"),
-    ("https://w3id.org/migkg/def#Indicator", None, "external"),
-    (BASE + "sparql", None, "external"),
-    (BASE + "id/x y", None, "external"),
-])
+@pytest.mark.parametrize(
+    "iri, path, kind",
+    [
+        (
+            BASE + "id/authority/committee-of-migration-service",
+            "id/authority/committee-of-migration-service",
+            "authority",
+        ),
+        (BASE + "id/law/on-population-migration/en", "id/law/on-population-migration/en", "law"),
+        (
+            BASE + "id/role-assignment/profile-2024/x/agency",
+            "id/role-assignment/profile-2024/x/agency",
+            "role-assignment",
+        ),
+        (BASE + "id/period", "id/period", "scheme"),
+        (BASE + "graph/mpl-2015", "graph/mpl-2015", "graph"),
+        ("https://w3id.org/migkg/def#Indicator", None, "external"),
+        (BASE + "sparql", None, "external"),
+        (BASE + "id/x y", None, "external"),
+    ],
+)
 def test_local_path_and_kind(iri, path, kind):
     assert SCHEME.local_path(iri) == path
     assert SCHEME.kind(iri) == kind
 
 
-@pytest.mark.parametrize("iri, page, ttl", [
-    (BASE + "id/authority/a", "/id/authority/a", "/id/authority/a.ttl"),
-    (BASE + "graph/reference", "/graph/reference", "/graph/reference.ttl"),
-    ("http://qudt.org/vocab/unit/PERCENT", "/resource?iri=http%3A%2F%2Fqudt.org%2Fvocab%2Funit%2FPERCENT",
-     "/resource?iri=http%3A%2F%2Fqudt.org%2Fvocab%2Funit%2FPERCENT&format=ttl"),
-])
+@pytest.mark.parametrize(
+    "iri, page, ttl",
+    [
+        (BASE + "id/authority/a", "/id/authority/a", "/id/authority/a.ttl"),
+        (BASE + "graph/reference", "/graph/reference", "/graph/reference.ttl"),
+        (
+            "http://qudt.org/vocab/unit/PERCENT",
+            "/resource?iri=http%3A%2F%2Fqudt.org%2Fvocab%2Funit%2FPERCENT",
+            "/resource?iri=http%3A%2F%2Fqudt.org%2Fvocab%2Funit%2FPERCENT&format=ttl",
+        ),
+    ],
+)
 def test_page_and_document_urls(iri, page, ttl):
     assert SCHEME.page_url(iri) == page
     assert SCHEME.document_url(iri, "ttl") == ttl
@@ -51,30 +69,54 @@ def test_urls_keep_the_script_root_and_a_base_with_a_path():
     assert scheme.iri_for("id/law/x") == iri
 
 
-@pytest.mark.parametrize("path, expected", [
-    ("id/law/x.ttl", ("id/law/x", "ttl")),
-    ("id/law/x/en.jsonld", ("id/law/x/en", "jsonld")),
-    ("id/law/x.html", ("id/law/x", "html")),
-    ("id/law/x", ("id/law/x", None)),
-    ("id/law/x.exe", ("id/law/x.exe", None)),
-])
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        ("id/law/x.ttl", ("id/law/x", "ttl")),
+        ("id/law/x/en.jsonld", ("id/law/x/en", "jsonld")),
+        ("id/law/x.html", ("id/law/x", "html")),
+        ("id/law/x", ("id/law/x", None)),
+        ("id/law/x.exe", ("id/law/x.exe", None)),
+    ],
+)
 def test_split_document(path, expected):
     assert IriScheme.split_document(path) == expected
 
 
-@pytest.mark.parametrize("path", [
-    "id/x>y", 'id/a"b', "id/a b", "id/a{b}", "id/../etc", "id/", "other/x", "id/a.b", "id/a\\b",
-    "id/a%3Eb", "id/a\nb",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "id/x>y",
+        'id/a"b',
+        "id/a b",
+        "id/a{b}",
+        "id/../etc",
+        "id/",
+        "other/x",
+        "id/a.b",
+        "id/a\\b",
+        "id/a%3Eb",
+        "id/a\nb",
+    ],
+)
 def test_unsafe_paths_never_become_iris(path):
     assert SCHEME.iri_for(path) is None
 
 
-@pytest.mark.parametrize("iri, safe", [
-    (BASE + "id/a", True), ("https://w3id.org/migkg/def#x", True), ("urn:x:y", True),
-    ("http://x/>", False), ("http://x/ y", False), ('http://x/"', False), ("relative", False),
-    ("http://x/}", False), ("", False),
-])
+@pytest.mark.parametrize(
+    "iri, safe",
+    [
+        (BASE + "id/a", True),
+        ("https://w3id.org/migkg/def#x", True),
+        ("urn:x:y", True),
+        ("http://x/>", False),
+        ("http://x/ y", False),
+        ('http://x/"', False),
+        ("relative", False),
+        ("http://x/}", False),
+        ("", False),
+    ],
+)
 def test_is_safe_iri(iri, safe):
     assert is_safe_iri(iri) is safe
 
@@ -96,18 +138,46 @@ def test_every_page_query_parses_with_its_bindings():
     from service.pages import _QUERIES  # noqa: F401 (cache filled by load_query)
 
     store = ox.Store()
-    names = ["outgoing", "incoming", "observation", "authority-functions",
-             "authority-roles", "publisher-figures", "source-figures", "publication-figures",
-             "law-related", "indicator-figures", "country-figures", "country-roles",
-             "country-laws", "describe"]
+    names = [
+        "outgoing",
+        "incoming",
+        "observation",
+        "authority-functions",
+        "authority-roles",
+        "publisher-figures",
+        "source-figures",
+        "publication-figures",
+        "law-related",
+        "indicator-figures",
+        "country-figures",
+        "country-roles",
+        "country-laws",
+        "describe",
+    ]
     for name in names:
         store.query(bind(load_query(name), entity=BASE + "id/x/y"), base_iri=BASE)
     for name in ("breakdowns-indicator", "breakdowns-area"):
         store.query(bind(load_query(name), entity=BASE + "id/x/y"), base_iri=BASE)
-    dims = ("indicator", "area", "period", "sex", "counterpart", "ethnic", "permit", "offence",
-            "region", "facility")
-    store.query(bind(load_query("observation-siblings"), entity=BASE + "id/x/y",
-                     **{d: BASE + "id/x/" + d for d in dims}), base_iri=BASE)
+    dims = (
+        "indicator",
+        "area",
+        "period",
+        "sex",
+        "counterpart",
+        "ethnic",
+        "permit",
+        "offence",
+        "region",
+        "facility",
+    )
+    store.query(
+        bind(
+            load_query("observation-siblings"),
+            entity=BASE + "id/x/y",
+            **{d: BASE + "id/x/" + d for d in dims},
+        ),
+        base_iri=BASE,
+    )
     for name in ("index", "periods", "countries", "issued"):
         store.query(load_query(name), base_iri=BASE)
 
@@ -115,7 +185,11 @@ def test_every_page_query_parses_with_its_bindings():
 # -- search -------------------------------------------------------------------------------
 
 NAMES = [
-    (BASE + "id/authority/bns", "Bureau of National Statistics of the Republic of Kazakhstan", "label"),
+    (
+        BASE + "id/authority/bns",
+        "Bureau of National Statistics of the Republic of Kazakhstan",
+        "label",
+    ),
     (BASE + "id/authority/bns", "STAT KZ", "short"),
     (BASE + "id/source/stat-kz", "Official statistics of Kazakhstan (STAT KZ)", "label"),
     (BASE + "id/source/stat-kz", "STAT KZ", "alt"),
@@ -133,15 +207,18 @@ def index():
     return LabelIndex(NAMES, LABELS, KINDS)
 
 
-@pytest.mark.parametrize("query, first", [
-    ("STAT KZ", BASE + "id/authority/bns"),
-    ("stat kz", BASE + "id/authority/bns"),
-    ("statkz", BASE + "id/authority/bns"),
-    ("committee migr", BASE + "id/authority/cms"),
-    ("KOMITET MIGRACNI", BASE + "id/authority/komitet"),
-    ("komitét", BASE + "id/authority/komitet"),
-    ("refugees", BASE + "id/indicator/refugees"),
-])
+@pytest.mark.parametrize(
+    "query, first",
+    [
+        ("STAT KZ", BASE + "id/authority/bns"),
+        ("stat kz", BASE + "id/authority/bns"),
+        ("statkz", BASE + "id/authority/bns"),
+        ("committee migr", BASE + "id/authority/cms"),
+        ("KOMITET MIGRACNI", BASE + "id/authority/komitet"),
+        ("komitét", BASE + "id/authority/komitet"),
+        ("refugees", BASE + "id/indicator/refugees"),
+    ],
+)
 def test_search_is_case_and_accent_insensitive_and_ranked(index, query, first):
     hits = index.search(query)
     assert hits and hits[0].iri == first
@@ -154,7 +231,9 @@ def test_search_short_name_finds_both_the_authority_and_its_source(index):
 
 def test_search_every_word_must_match_and_kind_filters(index):
     assert index.search("committee unicorn") == []
-    assert [h.iri for h in index.search("refugees", kind="observation")] == [BASE + "id/observation/o1"]
+    assert [h.iri for h in index.search("refugees", kind="observation")] == [
+        BASE + "id/observation/o1"
+    ]
     assert index.search("   ") == []
 
 
@@ -169,11 +248,16 @@ def test_normalise():
 
 # -- charts -------------------------------------------------------------------------------
 
+
 def test_chart_has_one_series_per_source_and_escapes_text():
-    series = [Series("UNHCR <b>", [Point(2024.0, 65833, "UNHCR: 65 833 (2024)", "/id/observation/a?x=1&y=2")]),
-              Series("CIS", [Point(2023.0, 259, "CIS </script> 259", "/id/observation/b")])]
+    series = [
+        Series(
+            "UNHCR <b>", [Point(2024.0, 65833, "UNHCR: 65 833 (2024)", "/id/observation/a?x=1&y=2")]
+        ),
+        Series("CIS", [Point(2023.0, 259, "CIS </script> 259", "/id/observation/b")]),
+    ]
     svg = str(line_chart(series, title='Refugees "KZ" <script>', unit="persons"))
-    root = ET.fromstring(svg)        # well-formed XML
+    root = ET.fromstring(svg)  # well-formed XML
     ns = "{http://www.w3.org/2000/svg}"
     groups = root.findall(f"{ns}g[@class='series']")
     assert [g.get("data-series") for g in groups] == ["UNHCR <b>", "CIS"]
@@ -194,17 +278,21 @@ def test_empty_chart_is_empty():
     assert str(line_chart([Series("a")], title="t")) == ""
 
 
-@pytest.mark.parametrize("value, text", [(20592571, "20.6M"), (0, "0"), (0.5, "0.5"),
-                                         (65833, "65.8k"), (2.9e11, "290B")])
+@pytest.mark.parametrize(
+    "value, text", [(20592571, "20.6M"), (0, "0"), (0.5, "0.5"), (65833, "65.8k"), (2.9e11, "290B")]
+)
 def test_compact_number(value, text):
     assert compact_number(value) == text
 
 
-@pytest.mark.parametrize("value, datatype, text", [
-    ("20592571", "http://www.w3.org/2001/XMLSchema#integer", "20\u202f592\u202f571"),
-    ("4.9", "http://www.w3.org/2001/XMLSchema#decimal", "4.9"),
-    ("288406138230.7", "", "288\u202f406\u202f138\u202f230.7"),
-    ("abc", "", "abc"),
-])
+@pytest.mark.parametrize(
+    "value, datatype, text",
+    [
+        ("20592571", "http://www.w3.org/2001/XMLSchema#integer", "20\u202f592\u202f571"),
+        ("4.9", "http://www.w3.org/2001/XMLSchema#decimal", "4.9"),
+        ("288406138230.7", "", "288\u202f406\u202f138\u202f230.7"),
+        ("abc", "", "abc"),
+    ],
+)
 def test_format_number(value, datatype, text):
     assert format_number(value, datatype) == text

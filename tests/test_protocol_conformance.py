@@ -8,6 +8,7 @@ The query, content-type, dataset and negative tests must pass as written. This e
 read-only, so every update test (``update_*``, which expect 2xx) must instead be refused with a
 4xx; the follow-up requests of those tests check the update's effect and are not sent.
 """
+
 from __future__ import annotations
 
 import csv
@@ -32,11 +33,14 @@ HTS = Namespace("http://www.w3.org/2011/http-statusCodes#")
 UT = Namespace("http://www.w3.org/2009/sparql/tests/test-update#")
 SRX = "{http://www.w3.org/2005/sparql-results#}"
 
-TABULAR = {"application/sparql-results+xml", "application/sparql-results+json", "text/csv",
-           "text/tab-separated-values"}
+TABULAR = {
+    "application/sparql-results+xml",
+    "application/sparql-results+json",
+    "text/csv",
+    "text/tab-separated-values",
+}
 BOOLEAN = {"application/sparql-results+xml", "application/sparql-results+json"}
-RDF_TYPES = {"application/rdf+xml": "xml", "text/turtle": "turtle",
-             "application/n-triples": "nt"}
+RDF_TYPES = {"application/rdf+xml": "xml", "text/turtle": "turtle", "application/n-triples": "nt"}
 
 
 @dataclass
@@ -45,7 +49,7 @@ class ProtocolRequest:
     path: str
     headers: dict[str, str]
     body: bytes | None
-    statuses: set[int]                 # acceptable status classes: 2, 3, 4, 5
+    statuses: set[int]  # acceptable status classes: 2, 3, 4, 5
     expected_boolean: bool | None
     expected_format: str | None
 
@@ -54,7 +58,7 @@ class ProtocolRequest:
 class ProtocolTest:
     name: str
     label: str
-    graphs: dict[str, str] = field(default_factory=dict)   # file name -> graph IRI
+    graphs: dict[str, str] = field(default_factory=dict)  # file name -> graph IRI
     requests: list[ProtocolRequest] = field(default_factory=list)
 
     @property
@@ -65,7 +69,7 @@ class ProtocolTest:
 def _status_classes(graph, response) -> set[int]:
     classes = set()
     for status in graph.objects(response, MF.expectedStatus):
-        name = str(status).rsplit("#", 1)[1]          # StatusCode2xx
+        name = str(status).rsplit("#", 1)[1]  # StatusCode2xx
         classes.add(int(name[len("StatusCode")]))
     return classes
 
@@ -78,7 +82,8 @@ def load_manifest() -> list[ProtocolTest]:
         test = ProtocolTest(str(entry).rsplit("#", 1)[1], str(graph.value(entry, MF.name)))
         for data in graph.objects(entry, UT.graphData):
             test.graphs[str(graph.value(data, UT.graph)).rsplit("/", 1)[1]] = str(
-                graph.value(data, RDFS.label))
+                graph.value(data, RDFS.label)
+            )
         action = graph.value(entry, MF.action)
         for request in Collection(graph, graph.value(action, HT.requests)):
             headers = {}
@@ -86,7 +91,8 @@ def load_manifest() -> list[ProtocolTest]:
             if header_list is not None:
                 for header in Collection(graph, header_list):
                     headers[str(graph.value(header, HT.fieldName))] = str(
-                        graph.value(header, HT.fieldValue))
+                        graph.value(header, HT.fieldValue)
+                    )
             body = graph.value(request, HT.body)
             payload = None
             if body is not None:
@@ -95,13 +101,17 @@ def load_manifest() -> list[ProtocolTest]:
             response = graph.value(request, HT.resp)
             boolean = graph.value(response, MF.expectedBoolean)
             fmt = graph.value(response, MF.expectedFormat)
-            test.requests.append(ProtocolRequest(
-                method=str(graph.value(request, HT.methodName)),
-                path=str(graph.value(request, HT.absolutePath)),
-                headers=headers, body=payload,
-                statuses=_status_classes(graph, response),
-                expected_boolean=None if boolean is None else boolean.toPython(),
-                expected_format=None if fmt is None else str(fmt)))
+            test.requests.append(
+                ProtocolRequest(
+                    method=str(graph.value(request, HT.methodName)),
+                    path=str(graph.value(request, HT.absolutePath)),
+                    headers=headers,
+                    body=payload,
+                    statuses=_status_classes(graph, response),
+                    expected_boolean=None if boolean is None else boolean.toPython(),
+                    expected_format=None if fmt is None else str(fmt),
+                )
+            )
         tests.append(test)
     return tests
 
@@ -129,10 +139,17 @@ def write_suite_dataset(folder: Path) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "dataset.nq").write_text(nquads, encoding="utf-8")
     (folder / "dataset.trig").write_text("", encoding="utf-8")
-    (folder / "version.json").write_text(json.dumps({
-        "version": hashlib.sha256(nquads.encode("utf-8")).hexdigest()[:16],
-        "built": "2026-01-01T00:00:00+00:00", "triples": len(lines),
-        "graphs": sorted(graphs.values())}), encoding="utf-8")
+    (folder / "version.json").write_text(
+        json.dumps(
+            {
+                "version": hashlib.sha256(nquads.encode("utf-8")).hexdigest()[:16],
+                "built": "2026-01-01T00:00:00+00:00",
+                "triples": len(lines),
+                "graphs": sorted(graphs.values()),
+            }
+        ),
+        encoding="utf-8",
+    )
 
 
 @dataclass
@@ -156,24 +173,32 @@ def send(request, suite_dataset, make_module_app, start_module_server):
         client = make_module_app(DATASET_DIR=str(suite_dataset)).test_client()
 
         def via_client(req: ProtocolRequest) -> Reply:
-            response = client.open(_endpoint_path(req.path), method=req.method,
-                                   headers=req.headers, data=req.body)
+            response = client.open(
+                _endpoint_path(req.path), method=req.method, headers=req.headers, data=req.body
+            )
             return Reply(response.status_code, response.mimetype, response.data)
+
         return via_client
 
     server = start_module_server(DATASET_DIR=str(suite_dataset), WORKERS=1)
 
     def via_http(req: ProtocolRequest) -> Reply:
-        response = requests.request(req.method, server.url.rstrip("/") + _endpoint_path(req.path),
-                                    headers=req.headers, data=req.body, timeout=30)
+        response = requests.request(
+            req.method,
+            server.url.rstrip("/") + _endpoint_path(req.path),
+            headers=req.headers,
+            data=req.body,
+            timeout=30,
+        )
         mimetype = response.headers.get("Content-Type", "").split(";")[0].strip()
         return Reply(response.status_code, mimetype, response.content)
+
     return via_http
 
 
 def _endpoint_path(absolute_path: str) -> str:
     assert absolute_path.startswith("/sparql/")
-    return "/sparql" + absolute_path[len("/sparql/"):]
+    return "/sparql" + absolute_path[len("/sparql/") :]
 
 
 def _boolean(reply: Reply) -> bool:

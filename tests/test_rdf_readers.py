@@ -8,6 +8,7 @@ against the ontology with a SPARQL property path, not with the build's own code)
 reference across files connects: nothing in the ``id/`` namespace is used without being
 described, and every linked entity is one the reference or document graphs describe.
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -15,14 +16,16 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from kgsupport import BASE, ROOT, built_dataset_dir
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.compare import to_isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 
-from kgsupport import BASE, ROOT, built_dataset_dir
 from service.namespaces import GRAPH, ID
 
-SOURCE_FILES = sorted((ROOT / "ontology").glob("*.ttl")) + sorted((ROOT / "graph_data").glob("*/*.ttl"))
+SOURCE_FILES = sorted((ROOT / "ontology").glob("*.ttl")) + sorted(
+    (ROOT / "graph_data").glob("*/*.ttl")
+)
 
 
 def graph_of(path: Path) -> URIRef:
@@ -47,8 +50,11 @@ def published() -> Dataset:
 
 def ground(graph) -> set[str]:
     """The triples without blank nodes, as N-Triples-like strings (comparable across parsers)."""
-    return {" ".join(term.n3() for term in triple) for triple in graph
-            if not any(isinstance(term, BNode) for term in triple)}
+    return {
+        " ".join(term.n3() for term in triple)
+        for triple in graph
+        if not any(isinstance(term, BNode) for term in triple)
+    }
 
 
 def test_there_are_source_files():
@@ -60,8 +66,7 @@ def test_oxigraph_reads_each_file_without_a_base_exactly_as_rdflib_does(path):
     # Oxigraph raises on any relative IRI when no base is given: this is the "no reliance on
     # a reader's base" check.
     quads = list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
-    as_rdflib = Graph().parse(data=ox.serialize(quads, format=ox.RdfFormat.N_TRIPLES),
-                              format="nt")
+    as_rdflib = Graph().parse(data=ox.serialize(quads, format=ox.RdfFormat.N_TRIPLES), format="nt")
     direct = Graph().parse(path)
     assert len(as_rdflib) == len(direct)
     assert ground(as_rdflib) == ground(direct)
@@ -72,9 +77,14 @@ def implied_types(graph: Graph, ontology: Graph) -> Graph:
     """RDFS rules 9 and 11 over ``ontology``, computed with a SPARQL property path."""
     supers = {}
     for cls in set(graph.objects(None, RDF.type)):
-        supers[cls] = {row.super for row in ontology.query(
-            "SELECT DISTINCT ?super WHERE { ?class rdfs:subClassOf+ ?super FILTER(isIRI(?super)) }",
-            initNs={"rdfs": RDFS}, initBindings={"class": cls})}
+        supers[cls] = {
+            row.super
+            for row in ontology.query(
+                "SELECT DISTINCT ?super WHERE { ?class rdfs:subClassOf+ ?super FILTER(isIRI(?super)) }",
+                initNs={"rdfs": RDFS},
+                initBindings={"class": cls},
+            )
+        }
     implied = Graph()
     for node, cls in graph.subject_objects(RDF.type):
         for sup in supers[cls]:
@@ -141,8 +151,11 @@ def test_plain_rdflib_connects_every_linked_entity_to_its_description(plain):
     for entity in linked:
         assert entity.startswith(BASE + "id/")
         assert (entity, RDF.type, None) in others, entity
-        assert (entity, RDFS.label, None) in others or \
-            (entity, URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"), None) in others, entity
+        assert (entity, RDFS.label, None) in others or (
+            entity,
+            URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
+            None,
+        ) in others, entity
     # the countries, e.g. Kazakhstan, reach both Wikidata and GeoNames
     kz = ID["area/kz"]
     targets = {str(o) for o in links.objects(kz, OWL.sameAs)}

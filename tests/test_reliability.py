@@ -2,6 +2,7 @@
 every worker), clean refusals of queries that would crash the parser, a read retried once
 when its query process dies, a memory cap per query process, and the acceptance run: six
 runaway queries from one client do not delay another client's ASK."""
+
 from __future__ import annotations
 
 import os
@@ -11,29 +12,36 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-
 from kgsupport import built_dataset_dir
 from netsupport import NGINX, Nginx, client_address, gunicorn_workers, session_from
+
 from service.errors import TooManyRequests
 from service.fairshare import FairShare, client_identity
 
 JSON = {"Accept": "application/json"}
 ASK = "ASK { ?s ?p ?o }"
-RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
-           "?m ?n1 ?o . ?p ?q ?r }")
+RUNAWAY = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+    "?m ?n1 ?o . ?p ?q ?r }"
+)
 # ~1.5 s on the 81-triple fixture dataset: long enough to kill its process mid-run
-SLOW = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
-        "VALUES ?x { 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 } }")
+SLOW = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . "
+    "VALUES ?x { 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 } }"
+)
 
 
 # -- the fair share itself: two instances on one file are two gunicorn workers -------------------
+
 
 @pytest.fixture
 def workers(tmp_path):
     def make(**limits):
         settings = {"max_concurrent": 2, "seconds": 60.0, "window": 60.0, **limits}
-        return FairShare(tmp_path / "fairshare.sqlite", **settings), \
-            FairShare(tmp_path / "fairshare.sqlite", **settings)
+        return FairShare(tmp_path / "fairshare.sqlite", **settings), FairShare(
+            tmp_path / "fairshare.sqlite", **settings
+        )
+
     return make
 
 
@@ -45,7 +53,7 @@ def test_concurrency_is_counted_across_workers_and_per_client(workers):
     with pytest.raises(TooManyRequests) as refused:
         one.admit("127.0.0.2")
     assert refused.value.status == 429 and refused.value.headers()["Retry-After"] == "1"
-    other, _ = two.admit("127.0.0.3")            # another client is not held back
+    other, _ = two.admit("127.0.0.3")  # another client is not held back
     one.release(first, "127.0.0.2", 0.1)
     again, _ = two.admit("127.0.0.2")
     for ticket, client in ((second, "127.0.0.2"), (other, "127.0.0.3"), (again, "127.0.0.2")):
@@ -71,26 +79,30 @@ def test_query_time_per_window_is_limited_and_recovers(workers):
 def test_queries_of_a_dead_worker_stop_counting(workers):
     one, _ = workers(stale_after=0.2)
     one.admit("127.0.0.2")
-    one.admit("127.0.0.2")                    # never released: their worker was killed
+    one.admit("127.0.0.2")  # never released: their worker was killed
     time.sleep(0.3)
     ticket, usage = one.admit("127.0.0.2")
     assert usage.concurrent == 1
     one.release(ticket, "127.0.0.2", 0)
 
 
-@pytest.mark.parametrize("peer, forwarded, trusted, client", [
-    ("127.0.0.2", None, [], "127.0.0.2"),
-    ("127.0.0.2", "203.0.113.5", [], "127.0.0.2"),                    # not from a proxy: ignored
-    ("10.0.0.1", "203.0.113.5", ["10.0.0.1"], "203.0.113.5"),
-    ("10.0.0.1", "198.51.100.9, 203.0.113.5", ["10.0.0.1"], "203.0.113.5"),   # right-most hop
-    ("10.0.0.1", "203.0.113.5, 10.0.0.2", ["10.0.0.1", "10.0.0.2"], "203.0.113.5"),
-    ("10.0.0.1", "10.0.0.2", ["10.0.0.1", "10.0.0.2"], "10.0.0.1"),
-])
+@pytest.mark.parametrize(
+    "peer, forwarded, trusted, client",
+    [
+        ("127.0.0.2", None, [], "127.0.0.2"),
+        ("127.0.0.2", "203.0.113.5", [], "127.0.0.2"),  # not from a proxy: ignored
+        ("10.0.0.1", "203.0.113.5", ["10.0.0.1"], "203.0.113.5"),
+        ("10.0.0.1", "198.51.100.9, 203.0.113.5", ["10.0.0.1"], "203.0.113.5"),  # right-most hop
+        ("10.0.0.1", "203.0.113.5, 10.0.0.2", ["10.0.0.1", "10.0.0.2"], "203.0.113.5"),
+        ("10.0.0.1", "10.0.0.2", ["10.0.0.1", "10.0.0.2"], "10.0.0.1"),
+    ],
+)
 def test_the_client_is_the_peer_or_what_a_trusted_proxy_forwards(peer, forwarded, trusted, client):
     assert client_identity(peer, forwarded, trusted) == client
 
 
 # -- the endpoint -----------------------------------------------------------------------------
+
 
 def test_responses_say_the_limits_and_the_callers_usage(client):
     response = client.get("/sparql", query_string={"query": ASK}, headers=JSON)
@@ -104,20 +116,36 @@ def test_responses_say_the_limits_and_the_callers_usage(client):
 def test_over_its_query_time_a_client_gets_429_in_the_error_shape(make_app):
     app = make_app(CLIENT_QUERY_SECONDS=0.000001)
     client = app.test_client()
-    first = client.get("/sparql", query_string={"query": ASK}, headers=JSON,
-                       environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    first = client.get(
+        "/sparql",
+        query_string={"query": ASK},
+        headers=JSON,
+        environ_base={"REMOTE_ADDR": "127.0.0.2"},
+    )
     assert first.status_code == 200
-    refused = client.get("/sparql", query_string={"query": ASK}, headers=JSON,
-                         environ_base={"REMOTE_ADDR": "127.0.0.2"})
+    refused = client.get(
+        "/sparql",
+        query_string={"query": ASK},
+        headers=JSON,
+        environ_base={"REMOTE_ADDR": "127.0.0.2"},
+    )
     assert refused.status_code == 429
     body = refused.get_json()
     assert body["ok"] is False and body["code"] == "RATE_LIMITED" and body["status"] == 429
-    assert int(refused.headers["Retry-After"]) >= 1 and refused.headers["RateLimit-Remaining"] == "0"
-    other = client.get("/sparql", query_string={"query": ASK}, headers=JSON,
-                       environ_base={"REMOTE_ADDR": "127.0.0.3"})
+    assert (
+        int(refused.headers["Retry-After"]) >= 1 and refused.headers["RateLimit-Remaining"] == "0"
+    )
+    other = client.get(
+        "/sparql",
+        query_string={"query": ASK},
+        headers=JSON,
+        environ_base={"REMOTE_ADDR": "127.0.0.3"},
+    )
     assert other.status_code == 200
-    assert client.get("/id/country/KZ", environ_base={"REMOTE_ADDR": "127.0.0.2"}).status_code \
-        in (200, 404), "pages are not rationed"
+    assert client.get("/id/country/KZ", environ_base={"REMOTE_ADDR": "127.0.0.2"}).status_code in (
+        200,
+        404,
+    ), "pages are not rationed"
 
 
 def test_x_forwarded_for_counts_only_from_a_trusted_proxy(make_app):
@@ -125,21 +153,29 @@ def test_x_forwarded_for_counts_only_from_a_trusted_proxy(make_app):
     client = app.test_client()
 
     def ask(forwarded, peer="127.0.0.1"):
-        return client.get("/sparql", query_string={"query": ASK}, headers={
-            **JSON, "X-Forwarded-For": forwarded}, environ_base={"REMOTE_ADDR": peer}).status_code
+        return client.get(
+            "/sparql",
+            query_string={"query": ASK},
+            headers={**JSON, "X-Forwarded-For": forwarded},
+            environ_base={"REMOTE_ADDR": peer},
+        ).status_code
 
     assert ask("203.0.113.5") == 200 and ask("203.0.113.5") == 429
     assert ask("203.0.113.6") == 200, "another client behind the same proxy"
-    assert ask("203.0.113.7", peer="127.0.0.9") == 200 and \
-        ask("203.0.113.8", peer="127.0.0.9") == 429, "an untrusted peer is itself the client"
+    assert (
+        ask("203.0.113.7", peer="127.0.0.9") == 200 and ask("203.0.113.8", peer="127.0.0.9") == 429
+    ), "an untrusted peer is itself the client"
 
 
-@pytest.mark.parametrize("query", [
-    "SELECT * WHERE " + "{" * 5000 + " ?s ?p ?o " + "}" * 5000,
-    "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 5000 + "1" + ")" * 5000 + ") }",
-    "SELECT * WHERE { ?s ?p " + "[ <http://example.org/p> " * 3000 + "?o" + " ]" * 3000 + " }",
-    "ASK " + "{" * 129 + "}" * 129,
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE " + "{" * 5000 + " ?s ?p ?o " + "}" * 5000,
+        "SELECT * WHERE { ?s ?p ?o FILTER(" + "(" * 5000 + "1" + ")" * 5000 + ") }",
+        "SELECT * WHERE { ?s ?p " + "[ <http://example.org/p> " * 3000 + "?o" + " ]" * 3000 + " }",
+        "ASK " + "{" * 129 + "}" * 129,
+    ],
+)
 def test_queries_nested_too_deep_are_refused_before_the_parser(client, query):
     response = client.post("/sparql", data={"query": query}, headers=JSON)
     assert response.status_code == 400
@@ -154,10 +190,11 @@ def test_ordinary_nesting_is_fine(client):
 
 # -- faults inside the store ------------------------------------------------------------------
 
+
 def test_a_read_whose_query_process_is_killed_is_answered_by_a_fresh_one(make_app):
     app = make_app(QUERY_PROCESSES=1)
     store = app.extensions["kg_store"]
-    store.query(ASK, lane="sparql")                      # start the child
+    store.query(ASK, lane="sparql")  # start the child
     outcome = {}
 
     def run():
@@ -174,8 +211,9 @@ def test_a_read_whose_query_process_is_killed_is_answered_by_a_fresh_one(make_ap
 
 
 def test_a_query_past_the_memory_cap_is_stopped_with_503(make_app):
-    app = make_app(DATASET_DIR=str(built_dataset_dir()), QUERY_MEMORY_LIMIT_MB=1024,
-                   MEMORY_COPY_MAX_TRIPLES=0)
+    app = make_app(
+        DATASET_DIR=str(built_dataset_dir()), QUERY_MEMORY_LIMIT_MB=1024, MEMORY_COPY_MAX_TRIPLES=0
+    )
     client = app.test_client()
     huge = "SELECT ?a ?d WHERE { ?a ?b ?c . ?d ?e ?f } ORDER BY ?a ?d LIMIT 3"
     response = client.get("/sparql", query_string={"query": huge}, headers=JSON)
@@ -187,12 +225,13 @@ def test_a_query_past_the_memory_cap_is_stopped_with_503(make_app):
 
 # -- acceptance: two clients on a real gunicorn server -------------------------------------------
 
+
 @pytest.mark.server
 def test_six_runaway_queries_from_one_client_do_not_delay_another(start_server):
     server = start_server(DATASET_DIR=str(built_dataset_dir()), QUERY_TIMEOUT=6)
     abuser, polite = session_from(client_address(0)), session_from(client_address(1))
     endpoint = server.url + "sparql"
-    for session in (abuser, polite):             # warm both lanes of both workers
+    for session in (abuser, polite):  # warm both lanes of both workers
         assert session.get(endpoint, params={"query": ASK}, timeout=30).status_code == 200
 
     def runaway(_):
@@ -207,8 +246,9 @@ def test_six_runaway_queries_from_one_client_do_not_delay_another(start_server):
             started = time.perf_counter()
             response = polite.get(endpoint, params={"query": ASK}, headers=JSON, timeout=30)
             asks.append((response.status_code, time.perf_counter() - started))
-            page = polite.get(server.url + "id/area/kz", headers={"Accept": "text/turtle"},
-                              timeout=30)
+            page = polite.get(
+                server.url + "id/area/kz", headers={"Accept": "text/turtle"}, timeout=30
+            )
             pages.append(page.status_code)
             time.sleep(0.2)
         statuses = [f.result().status_code for f in futures]
@@ -224,7 +264,7 @@ def test_user_queries_run_at_a_lower_cpu_priority_than_pages(make_app):
     app = make_app(QUERY_PROCESSES=1, QUERY_NICENESS=5)
     store = app.extensions["kg_store"]
     store.query(ASK, lane="sparql")
-    store.query(ASK)                                        # the page lane
+    store.query(ASK)  # the page lane
     base = os.getpriority(os.PRIO_PROCESS, 0)
     (user,) = store.pool._children
     (page,) = store.page_pool._children
@@ -233,22 +273,29 @@ def test_user_queries_run_at_a_lower_cpu_priority_than_pages(make_app):
 
 
 @pytest.mark.server
-def test_behind_the_reference_nginx_a_killed_worker_loses_no_read(start_server, free_port, tmp_path):
+def test_behind_the_reference_nginx_a_killed_worker_loses_no_read(
+    start_server, free_port, tmp_path
+):
     """deploy/nginx/migkg.conf in front: reads in flight on a worker killed with -9 are sent
     again to the server's other worker; the clients' addresses reach the fair share through
     X-Forwarded-For from the trusted proxy (four clients, one query each: no 429)."""
     if not os.path.exists(NGINX):
         pytest.fail(f"nginx not found at {NGINX}: `make test` installs Debian's nginx-light")
     server = start_server(TRUSTED_PROXIES="127.0.0.1", QUERY_TIMEOUT=30)
-    proxy = Nginx(server.url[len("http://"):].rstrip("/"), free_port(), tmp_path / "nginx")
+    proxy = Nginx(server.url[len("http://") :].rstrip("/"), free_port(), tmp_path / "nginx")
     try:
         for n in range(4):
-            assert session_from(client_address(n)).get(proxy.url + "sparql", params={"query": ASK},
-                                                       timeout=30).status_code == 200
+            assert (
+                session_from(client_address(n))
+                .get(proxy.url + "sparql", params={"query": ASK}, timeout=30)
+                .status_code
+                == 200
+            )
 
         def slow(n):
             return session_from(client_address(n)).get(
-                proxy.url + "sparql", params={"query": SLOW}, headers=JSON, timeout=120)
+                proxy.url + "sparql", params={"query": SLOW}, headers=JSON, timeout=120
+            )
 
         with ThreadPoolExecutor(max_workers=4) as pool:
             futures = [pool.submit(slow, n) for n in range(4)]
@@ -273,8 +320,9 @@ def test_a_long_query_drops_to_the_lowest_cpu_priority_and_its_process_is_replac
     (child,) = store.pool._children
     base = os.getpriority(os.PRIO_PROCESS, child.process.pid)
     outcome = {}
-    thread = threading.Thread(target=lambda: outcome.update(
-        result=store.query(SLOW, format="json", lane="sparql")))
+    thread = threading.Thread(
+        target=lambda: outcome.update(result=store.query(SLOW, format="json", lane="sparql"))
+    )
     thread.start()
     time.sleep(0.8)
     assert os.getpriority(os.PRIO_PROCESS, child.process.pid) == 19
@@ -282,5 +330,5 @@ def test_a_long_query_drops_to_the_lowest_cpu_priority_and_its_process_is_replac
     assert "10628820" in outcome["result"].body.decode() and store.pool.demoted == 1
     (fresh,) = store.pool._children
     assert fresh is not child and os.getpriority(os.PRIO_PROCESS, fresh.process.pid) == base
-    store.query(ASK, lane="sparql")                     # a short query is not demoted
+    store.query(ASK, lane="sparql")  # a short query is not demoted
     assert store.pool.demoted == 1

@@ -4,12 +4,12 @@ The expected figures here are typed from the documents by hand, independently of
 graph_data/figures.csv: the 2024 General Information block pair by pair, and the MPL's
 tables and statements.
 """
+
 from __future__ import annotations
 
 from decimal import Decimal
 
 import pytest
-
 from kgsupport import BASE, select
 
 # indicator, area, period, value, unit local name, source dataset: both sides of every pair
@@ -69,11 +69,13 @@ def test_citizenship_facts_are_coded_with_their_qualifier():
             OPTIONAL {{ ?obs mig:qualifier/skos:prefLabel ?qualifier }}
         }} ORDER BY ?indicator""")
     assert [(r["indicator"], r["valueLabel"], r["qualifier"]) for r in rows] == [
-        ("citizenship-by-birth", "No", None), ("citizenship-by-descent", "Yes", "conditional")]
+        ("citizenship-by-birth", "No", None),
+        ("citizenship-by-descent", "Yes", "conditional"),
+    ]
 
 
 def test_stat_kz_and_un_desa_immigration_figures_are_kept_apart():
-    """"What does STAT KZ say about immigration in 2024, and what does UN DESA say?"""
+    """ "What does STAT KZ say about immigration in 2024, and what does UN DESA say?"""
     rows = select("""
         SELECT ?sourceName ?indicator ?period ?value WHERE {
             ?obs mig:indicator ?i ; sdmx-measure:obsValue ?value ; sdmx-dimension:refPeriod/rdfs:label ?period ;
@@ -98,7 +100,13 @@ def test_table_1_time_series():
                  sdmx-dimension:refPeriod/rdfs:label ?year .
         }} ORDER BY ?year""")
     assert [(r["year"], int(r["value"])) for r in rows] == [
-        ("2009", 41511), ("2010", 42057), ("2011", 38016), ("2012", 28296), ("2013", 24105), ("2014", 16784)]
+        ("2009", 41511),
+        ("2010", 42057),
+        ("2011", 38016),
+        ("2012", 28296),
+        ("2013", 24105),
+        ("2014", 16784),
+    ]
 
 
 def test_refugees_by_sex_from_the_mia():
@@ -110,8 +118,13 @@ def test_refugees_by_sex_from_the_mia():
             ?s skos:notation ?sex .
         }} ORDER BY ?year ?sex""")
     assert [(r["year"], r["sex"], int(r["value"])) for r in rows] == [
-        ("2014", "F", 283), ("2014", "M", 357), ("2014", "T", 640),
-        ("2015", "F", 299), ("2015", "M", 379), ("2015", "T", 678)]
+        ("2014", "F", 283),
+        ("2014", "M", 357),
+        ("2014", "T", 640),
+        ("2015", "F", 299),
+        ("2015", "M", 379),
+        ("2015", "T", 678),
+    ]
 
 
 def test_qualifiers_are_kept():
@@ -120,7 +133,14 @@ def test_qualifiers_are_kept():
             <{BASE}id/observation/mpl-s43-irregular-migrants-estimate> mig:publishedValue ?published ;
                 mig:qualifier/skos:prefLabel ?qualifier ; mig:lowerBound ?lower ; mig:upperBound ?upper .
         }}""")
-    assert rows == [{"published": "200-300 thousand", "qualifier": "range", "lower": "200000", "upper": "700000"}]
+    assert rows == [
+        {
+            "published": "200-300 thousand",
+            "qualifier": "range",
+            "lower": "200000",
+            "upper": "700000",
+        }
+    ]
 
 
 def _holders(function: str, year: int) -> set[tuple[str, str]]:
@@ -137,10 +157,18 @@ def _holders(function: str, year: int) -> set[tuple[str, str]]:
 
 def test_who_decided_refugee_status_in_2016_and_in_2024():
     assert _holders("refugee-status-determination", 2016) == {
-        ("Migration Police of the Ministry of Internal Affairs of the Republic of Kazakhstan", "performs")}
+        (
+            "Migration Police of the Ministry of Internal Affairs of the Republic of Kazakhstan",
+            "performs",
+        )
+    }
     assert _holders("refugee-status-determination", 2024) == {
         ("Ministry of Internal Affairs of the Republic of Kazakhstan", "no longer performs"),
-        ("Ministry of Labour and Social Protection of Population of the Republic of Kazakhstan", "performs")}
+        (
+            "Ministry of Labour and Social Protection of Population of the Republic of Kazakhstan",
+            "performs",
+        ),
+    }
 
 
 def test_responsible_bodies_2016_and_2024():
@@ -152,9 +180,21 @@ def test_responsible_bodies_2016_and_2024():
             FILTER (?role IN ("Responsible body"@en, "Authorised body"@en, "Policy-shaping body"@en))
         } ORDER BY ?year ?role""")
     assert [(r["year"], r["role"], r["authority"]) for r in rows] == [
-        ("2016", "Authorised body", "Ministry of Health and Social Development of the Republic of Kazakhstan"),
-        ("2016", "Policy-shaping body", "Ministry of National Economy of the Republic of Kazakhstan"),
-        ("2024", "Responsible body", "Ministry of Labour and Social Protection of Population of the Republic of Kazakhstan"),
+        (
+            "2016",
+            "Authorised body",
+            "Ministry of Health and Social Development of the Republic of Kazakhstan",
+        ),
+        (
+            "2016",
+            "Policy-shaping body",
+            "Ministry of National Economy of the Republic of Kazakhstan",
+        ),
+        (
+            "2024",
+            "Responsible body",
+            "Ministry of Labour and Social Protection of Population of the Republic of Kazakhstan",
+        ),
     ]
 
 
@@ -180,8 +220,14 @@ def test_migration_policy_concept_2023_2027():
                 mig:validDuring ?p ; eli:passed_by/skos:prefLabel ?by .
             ?p time:hasBeginning/time:inXSDDate ?from ; time:hasEnd/time:inXSDDate ?to .
         }}""")
-    assert rows == [{"approved": "2022", "from": "2023-01-01", "to": "2027-12-31",
-                     "by": "Government of the Republic of Kazakhstan"}]
+    assert rows == [
+        {
+            "approved": "2022",
+            "from": "2023-01-01",
+            "to": "2027-12-31",
+            "by": "Government of the Republic of Kazakhstan",
+        }
+    ]
 
 
 def test_every_ministry_is_an_org_organization_through_the_class_hierarchy():
@@ -197,7 +243,17 @@ def test_every_source_organisation_has_its_short_name():
         SELECT ?short WHERE { ?s prov:hadPrimarySource|^prov:hadPrimarySource ?x .
                               ?x dct:publisher/(mig:shortName|skos:prefLabel) ?short } """)
     names = {r["short"] for r in rows}
-    assert {"STAT KZ", "UN DESA", "UNHCR", "World Bank", "GLOBALCIT", "CIA", "IOM", "MIA", "MHSD"} <= names
+    assert {
+        "STAT KZ",
+        "UN DESA",
+        "UNHCR",
+        "World Bank",
+        "GLOBALCIT",
+        "CIA",
+        "IOM",
+        "MIA",
+        "MHSD",
+    } <= names
 
 
 def test_kazakhs_in_turkiye_as_each_document_states_them_in_one_query():
@@ -212,8 +268,10 @@ def test_kazakhs_in_turkiye_as_each_document_states_them_in_one_query():
                  prov:wasDerivedFrom ?publication .
             ?publication a mig:Publication .
         }} ORDER BY ?publication""")
-    assert [(r["publication"].rsplit("/", 1)[1], int(r["value"])) for r in rows] == \
-        [("mpl-2015", 13000), ("profile-2024", 30000)]
+    assert [(r["publication"].rsplit("/", 1)[1], int(r["value"])) for r in rows] == [
+        ("mpl-2015", 13000),
+        ("profile-2024", 30000),
+    ]
 
 
 def test_a_query_by_calendar_year_can_leave_out_vague_periods():
@@ -225,7 +283,9 @@ def test_a_query_by_calendar_year_can_leave_out_vague_periods():
                  mig:counterpartArea <{BASE}id/area/ru> ; sdmx-dimension:refPeriod ?p .
             OPTIONAL {{ ?p mig:vaguePeriod ?vague }}
         }}""")
-    assert rows == [{"obs": f"{BASE}id/observation/web-n4-border-arrivals-ru-2022", "vague": "true"}]
+    assert rows == [
+        {"obs": f"{BASE}id/observation/web-n4-border-arrivals-ru-2022", "vague": "true"}
+    ]
     annual = select(f"""
         SELECT ?obs WHERE {{
             ?obs sdmx-dimension:refPeriod <{BASE}id/period/2022> ;

@@ -1,5 +1,6 @@
 """End to end: the real server (``migkg serve``: gunicorn, 2 workers) on a free loopback port,
 queried with SPARQLWrapper in every result format, rdflib's SPARQLStore and plain HTTP."""
+
 from __future__ import annotations
 
 import csv
@@ -13,12 +14,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from netsupport import client_address, session_from
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
 from SPARQLWrapper import CSV, JSON, JSONLD, POST, POSTDIRECTLY, TSV, TURTLE, XML, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
-from netsupport import client_address, session_from
+
 from service.namespaces import MIGKG
 
 pytestmark = pytest.mark.server
@@ -29,10 +31,12 @@ KZ = URIRef(BASE + "id/country/KZ")
 SELECT_OBS = """PREFIX qb: <http://purl.org/linked-data/cube#>
 PREFIX sdmx-measure: <http://purl.org/linked-data/sdmx/2009/measure#>
 SELECT ?obs ?value WHERE { ?obs a qb:Observation ; sdmx-measure:obsValue ?value } ORDER BY ?obs"""
-VALUES = [24516, 28946, 24105, 16784, 25000]   # in ?obs order
+VALUES = [24516, 28946, 24105, 16784, 25000]  # in ?obs order
 CONSTRUCT_KZ = f"CONSTRUCT {{ <{KZ}> ?p ?o }} WHERE {{ <{KZ}> ?p ?o }}"
-RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
-           "?m ?n1 ?o . ?p ?q ?r }")
+RUNAWAY = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+    "?m ?n1 ?o . ?p ?q ?r }"
+)
 
 
 @pytest.fixture(scope="module")
@@ -137,14 +141,22 @@ def test_sparqlwrapper_update_is_refused(endpoint):
         sparql.query()
     assert info.value.code == 403
     assert "read-only" in info.value.read().decode("utf-8")
-    assert wrapper(endpoint, "ASK { <http://a> <http://b> <http://c> }", JSON
-                   ).queryAndConvert()["boolean"] is False
+    assert (
+        wrapper(endpoint, "ASK { <http://a> <http://b> <http://c> }", JSON).queryAndConvert()[
+            "boolean"
+        ]
+        is False
+    )
 
 
 def test_oversized_query_is_413(endpoint):
     query = "#" + "x" * 120_000 + "\nASK {}"
-    response = requests.post(endpoint, data=query.encode(), timeout=30,
-                             headers={"Content-Type": "application/sparql-query"})
+    response = requests.post(
+        endpoint,
+        data=query.encode(),
+        timeout=30,
+        headers={"Content-Type": "application/sparql-query"},
+    )
     assert response.status_code == 413 and "100000" in response.text
 
 
@@ -174,8 +186,9 @@ def test_runaway_query_is_stopped_while_the_server_keeps_answering(server, endpo
     thread.start()
     served = []
     while thread.is_alive():
-        response = requests.get(endpoint, params={"query": SELECT_OBS, "format": "json"},
-                                timeout=30)
+        response = requests.get(
+            endpoint, params={"query": SELECT_OBS, "format": "json"}, timeout=30
+        )
         served.append((response.status_code, len(response.json()["results"]["bindings"])))
     thread.join()
     response = outcome["response"]
@@ -208,8 +221,12 @@ def test_concurrent_clients_all_get_answers(endpoint):
 
 def test_conditional_get_over_http(endpoint):
     first = requests.get(endpoint, params={"query": SELECT_OBS}, timeout=30)
-    second = requests.get(endpoint, params={"query": SELECT_OBS}, timeout=30,
-                          headers={"If-None-Match": first.headers["ETag"]})
+    second = requests.get(
+        endpoint,
+        params={"query": SELECT_OBS},
+        timeout=30,
+        headers={"If-None-Match": first.headers["ETag"]},
+    )
     assert second.status_code == 304
 
 
@@ -218,8 +235,11 @@ def test_access_log_lines_are_json_with_query_time(server, endpoint):
     deadline = time.monotonic() + 5
     entries = []
     while time.monotonic() < deadline and not entries:
-        entries = [json.loads(line) for line in server.log().splitlines()
-                   if line.startswith("{") and '"query"' in line]
+        entries = [
+            json.loads(line)
+            for line in server.log().splitlines()
+            if line.startswith("{") and '"query"' in line
+        ]
         time.sleep(0.1)
     assert entries and "ms" in entries[-1]["query"] and entries[-1]["status"] in (200, 304, 503)
 
@@ -227,13 +247,21 @@ def test_access_log_lines_are_json_with_query_time(server, endpoint):
 def test_gunicorn_options_follow_the_configuration():
     from service.serving import gunicorn_options
 
-    options = gunicorn_options({"HOST": "127.0.0.1", "PORT": 9999, "WORKERS": 3,
-                                "QUERY_TIMEOUT": 30.0, "WORKER_THREADS": 1})
+    options = gunicorn_options(
+        {
+            "HOST": "127.0.0.1",
+            "PORT": 9999,
+            "WORKERS": 3,
+            "QUERY_TIMEOUT": 30.0,
+            "WORKER_THREADS": 1,
+        }
+    )
     assert options["bind"] == "127.0.0.1:9999" and options["workers"] == 3
     assert options["worker_class"] == "sync"
     assert options["timeout"] > 30, "gunicorn must never kill a worker waiting on the time limit"
-    threaded = gunicorn_options({"HOST": "::1", "PORT": 1, "WORKERS": 1, "QUERY_TIMEOUT": 5,
-                                 "WORKER_THREADS": 4})
+    threaded = gunicorn_options(
+        {"HOST": "::1", "PORT": 1, "WORKERS": 1, "QUERY_TIMEOUT": 5, "WORKER_THREADS": 4}
+    )
     assert threaded["worker_class"] == "gthread" and threaded["threads"] == 4
 
 
@@ -244,18 +272,26 @@ def test_dev_flag_serves_with_the_flask_development_server(free_port, tmp_path):
     import sys
 
     port = free_port()
-    env = dict(os.environ, MIGKG_DATASET_DIR=str(FIXTURE_DATASET),
-               MIGKG_STORE_DIR=str(tmp_path / "store"))
+    env = dict(
+        os.environ, MIGKG_DATASET_DIR=str(FIXTURE_DATASET), MIGKG_STORE_DIR=str(tmp_path / "store")
+    )
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--dev", "--port", str(port)],
-        cwd=Path(__file__).resolve().parent.parent, env=env, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, start_new_session=True)
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:
             try:
-                response = requests.get(f"http://127.0.0.1:{port}/sparql",
-                                        params={"query": f"ASK {{ <{KZ}> ?p ?o }}"}, timeout=5)
+                response = requests.get(
+                    f"http://127.0.0.1:{port}/sparql",
+                    params={"query": f"ASK {{ <{KZ}> ?p ?o }}"},
+                    timeout=5,
+                )
                 break
             except requests.ConnectionError:
                 assert time.monotonic() < deadline and process.poll() is None

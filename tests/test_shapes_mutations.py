@@ -4,14 +4,24 @@ and check that validation reports that specific problem for that node.
 Each case names the node shape it exercises; ``test_every_shape_is_exercised`` makes sure no
 shape of shapes/ goes untested.
 """
+
 from __future__ import annotations
 
 import pytest
+from kgsupport import ROOT, config, iri, mutated
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, TIME, XSD
 
-from kgsupport import ROOT, config, iri, mutated
-from service.namespaces import ELI, MIG, ORG, VOID, SDMX_ATTRIBUTE, SDMX_MEASURE, SDMX_DIMENSION, UNIT
+from service.namespaces import (
+    ELI,
+    MIG,
+    ORG,
+    SDMX_ATTRIBUTE,
+    SDMX_DIMENSION,
+    SDMX_MEASURE,
+    UNIT,
+    VOID,
+)
 from service.validation import validate_loaded
 
 OBS = iri("id/observation/web-gi-population-wb-2024")
@@ -26,7 +36,9 @@ PUBLICATION = iri("id/publication/mpl-2015")
 MINISTRY = iri("id/authority/ministry-of-national-economy")
 FUNCTION = iri("id/function/refugee-status-determination")
 FN_ASSIGNMENT = iri("id/assignment/mpl-2015/migration-police/refugee-status-determination")
-ROLE_ASSIGNMENT = iri("id/role-assignment/profile-2024/ministry-of-labour-and-social-protection/responsible-body")
+ROLE_ASSIGNMENT = iri(
+    "id/role-assignment/profile-2024/ministry-of-labour-and-social-protection/responsible-body"
+)
 LAW = iri("id/law/on-population-migration")
 AMENDMENT = iri("id/law/on-population-migration/amendment-2018")
 GRAPH = iri("graph/mpl-2015")
@@ -48,69 +60,486 @@ STATEMENT = iri("id/statement/mpl-s63-oralman-status-since-1997")
 
 # (shape, focus node, triples to remove, triples to add, severity, message fragment)
 CASES = [
-    ("ObservationShape", OBS, [(OBS, PROV.hadPrimarySource, None)], [], "Violation", "exactly one primary source"),
-    ("ObservationShape", OBS, [(OBS, PROV.wasDerivedFrom, None)], [], "Violation", "names the publication it was read from"),
-    ("ObservationShape", OBS, [], [(OBS, SDMX_MEASURE.obsValue, Literal(1, datatype=XSD.integer))], "Violation", "exactly one value"),
-    ("ObservationShape", OBS, [(OBS, SDMX_DIMENSION.refArea, None)], [], "Violation", "exactly one reference area"),
-    ("ObservationShape", OBS, [(OBS, SDMX_DIMENSION.refPeriod, None)], [], "Violation", "exactly one reference period"),
-    ("ObservationShape", OBS, [(OBS, MIG.indicator, None)], [], "Violation", "exactly one indicator"),
-    ("ObservationShape", OBS, [(OBS, SDMX_ATTRIBUTE.unitMeasure, None)], [], "Violation", "exactly one unit of measure"),
-    ("ObservationShape", OBS, [(OBS, SDMX_ATTRIBUTE.unitMeasure, None)], [(OBS, SDMX_ATTRIBUTE.unitMeasure, UNIT.FURLONG)], "Violation", "declared as a count, measure or coded-value unit"),
-    ("ObservationShape", OBS, [(OBS, MIG.locator, None)], [], "Violation", "where in the publication"),
-    ("ObservationShape", OBS, [(OBS, RDFS.label, None)], [], "Violation", "An observation needs a label"),
-    ("CountValueShape", OBS, [(OBS, SDMX_MEASURE.obsValue, None)], [(OBS, SDMX_MEASURE.obsValue, Literal("20592571"))], "Violation", "must be an xsd:integer"),
-    ("MeasureValueShape", SHARE, [(SHARE, SDMX_MEASURE.obsValue, None)], [(SHARE, SDMX_MEASURE.obsValue, Literal("77%"))], "Violation", "xsd:decimal or xsd:integer"),
-    ("CodedValueShape", CATEGORICAL, [(CATEGORICAL, SDMX_MEASURE.obsValue, None)], [(CATEGORICAL, SDMX_MEASURE.obsValue, Literal("No"))], "Violation", "coded mig:CategoricalValue"),
-    ("PercentShareShape", SHARE, [(SHARE, SDMX_MEASURE.obsValue, None)], [(SHARE, SDMX_MEASURE.obsValue, Literal("140.0", datatype=XSD.decimal))], "Violation", "between 0 and 100"),
-    ("NonNegativeShape", OBS, [(OBS, SDMX_MEASURE.obsValue, None)], [(OBS, SDMX_MEASURE.obsValue, Literal(-5, datatype=XSD.integer))], "Violation", "non-negative"),
-    ("RangeShape", RANGE, [(RANGE, MIG.upperBound, None)], [(RANGE, MIG.upperBound, Literal(5000, datatype=XSD.integer))], "Violation", "lower bound must be below its upper bound"),
-    ("DataSetShape", DATASET, [(DATASET, PROV.hadPrimarySource, None)], [], "Violation", "exactly one primary source"),
-    ("IndicatorShape", INDICATOR, [(INDICATOR, MIG.statisticType, None)], [], "Violation", "stock, flow, share"),
-    ("ReferencePeriodShape", PERIOD, [(PERIOD, TIME.hasBeginning, None)], [], "Violation", "exactly one beginning"),
-    ("ReferencePeriodShape", PERIOD, [(PERIOD, TIME.hasEnd, None)], [(PERIOD, TIME.hasEnd, URIRef("urn:x-test:end"))], "Violation", "exactly one end"),
-    ("InstantShape", PERIOD, [(None, TIME.inXSDDate, Literal("2024-12-31", datatype=XSD.date))], [], "Violation", "exactly one end"),
-    ("PrimarySourceShape", SOURCE, [(SOURCE, DCTERMS.publisher, None)], [], "Violation", "exactly one publisher"),
-    ("OrganisationShape", SUB_ORG, [], [(SUB_ORG, ORG.subOrganizationOf, PERIOD)], "Violation", "points to an organisation"),
-    ("PublisherShape", iri("id/organisation/world-bank"), [(iri("id/organisation/world-bank"), SKOS.prefLabel, None)], [], "Violation", "publisher of figures needs a skos:prefLabel"),
-    ("PublicationShape", PUBLICATION, [(PUBLICATION, DCTERMS.title, None)], [], "Violation", "A publication needs a title"),
-    ("StateAuthorityShape", MINISTRY, [(MINISTRY, SKOS.prefLabel, None)], [], "Violation", "exactly one preferred name"),
-    ("StateAuthorityShape", MINISTRY, [(MINISTRY, DCTERMS.description, None)], [], "Violation", "short description"),
-    ("MigrationFunctionShape", FUNCTION, [(FUNCTION, SKOS.definition, None)], [], "Violation", "A migration function needs a definition"),
-    ("FunctionAssignmentShape", FN_ASSIGNMENT, [(FN_ASSIGNMENT, MIG.validDuring, None)], [], "Violation", "exactly one period"),
-    ("FunctionAssignmentShape", FN_ASSIGNMENT, [(FN_ASSIGNMENT, PROV.wasDerivedFrom, None)], [], "Violation", "names the publication that states it"),
-    ("RoleAssignmentShape", ROLE_ASSIGNMENT, [(ROLE_ASSIGNMENT, ORG.role, None)], [], "Violation", "exactly one governance role"),
-    ("LegalResourceShape", LAW, [(LAW, ELI.type_document, None)], [], "Violation", "exactly one document type"),
-    ("LegalResourceShape", LAW, [], [(LAW, ELI.date_document, Literal("22 July 2011"))], "Violation", "one xsd:date"),
-    ("MainLegalResourceShape", LAW, [(LAW, ELI.is_about, None)], [], "Violation", "at least one topic"),
-    ("LegalExpressionShape", LAW, [(None, ELI.title, None)], [], "Violation", "English expression with its title"),
-    ("AmendmentShape", AMENDMENT, [(AMENDMENT, ELI.amends, None)], [], "Violation", "names what it amends"),
-    ("SourceGraphShape", GRAPH, [(GRAPH, DCTERMS.issued, None)], [], "Violation", "one dct:issued date"),
-    ("LabelledConceptShape", CONCEPT, [(CONCEPT, SKOS.prefLabel, None)], [], "Violation", "needs a skos:prefLabel"),
-    ("EnglishLabelShape", MINISTRY, [(MINISTRY, RDFS.label, None)], [(MINISTRY, RDFS.label, Literal("Министерство", lang="ru"))], "Violation", "English rdfs:label"),
-    ("BreakdownCountShape", BREAKDOWN, [(PART, SDMX_MEASURE.obsValue, None)], [(PART, SDMX_MEASURE.obsValue, Literal(32000, datatype=XSD.integer))], "Warning", "The parts add up to 41429"),
-    ("BreakdownShareShape", iri("id/breakdown/mpl-s63-oralmans-2016-shares-by-origin"), [(UZ_SHARE, SDMX_MEASURE.obsValue, None)], [(UZ_SHARE, SDMX_MEASURE.obsValue, Literal("70.0", datatype=XSD.decimal))], "Warning", "percentages of this breakdown add up to 91.7"),
-    ("ShareOfCountShape", SHARE, [(SHARE, SDMX_MEASURE.obsValue, None)], [(SHARE, SDMX_MEASURE.obsValue, Literal("50.0", datatype=XSD.decimal))], "Warning", "Published share 50.0 % does not match its count"),
-    ("ChangeShape", CHANGE, [], [(CHANGE, MIG.changeFrom, iri("id/observation/web-n3-trp-2022")), (CHANGE, MIG.changeTo, iri("id/observation/web-n3-trp-2023"))], "Warning", "does not match its figures: 530000 to 713000 is 34.5 %"),
-    ("LinksetShape", LINKSET, [(LINKSET, VOID.linkPredicate, None)], [], "Violation", "exactly one link predicate"),
-    ("LinksetShape", LINKSET, [(LINKSET, VOID.triples, None)], [(LINKSET, VOID.triples, Literal(3, datatype=XSD.integer))], "Violation", "state 3 links in all, but the data holds 11"),
-    ("LinkActivityShape", ACTIVITY, [(ACTIVITY, MIG.linkMethod, None)], [], "Violation", "states its method"),
-    ("LinkAssertionShape", ASSERTION, [], [(ASSERTION, RDF.type, MIG.LinkAssertion), (ASSERTION, RDFS.label, Literal("test", lang="en")),
-        (ASSERTION, MIG.linkSubject, MINISTRY), (ASSERTION, MIG.linkObject, URIRef("http://www.wikidata.org/entity/Q1")),
-        (ASSERTION, PROV.wasDerivedFrom, LINKSET)], "Violation", "one score between 0 and 1"),
-    ("SuspectedErrorShape", OBS, [], [(OBS, MIG.suspectedError, Literal("test note"))], "Warning", "Suspected error in the source, kept as published: test note"),
-    ("DirectionShape", PART, [(PART, MIG.counterpartArea, None)], [(PART, MIG.counterpartArea, iri("id/area/kz"))], "Violation", "Reference area and counterpart area are the same"),
-    ("KinStateShape", KAZAKHS_TR, [(KAZAKHS_TR, SDMX_DIMENSION.refArea, None), (KAZAKHS_TR, MIG.counterpartArea, None)],
-        [(KAZAKHS_TR, SDMX_DIMENSION.refArea, iri("id/area/kz")), (KAZAKHS_TR, MIG.counterpartArea, iri("id/area/tr"))], "Violation", "has https://w3id.org/migkg/id/area/kz as counterpart area"),
-    ("OriginNamedShape", EMIGRANTS, [(EMIGRANTS, SDMX_DIMENSION.refArea, None), (EMIGRANTS, MIG.counterpartArea, None)],
-        [(EMIGRANTS, SDMX_DIMENSION.refArea, iri("id/area/kz")), (EMIGRANTS, MIG.counterpartArea, iri("id/area/world"))], "Violation", "never the world total"),
-    ("FlowPeriodShape", ORALMANS, [(ORALMANS, SDMX_DIMENSION.refPeriod, None)], [(ORALMANS, SDMX_DIMENSION.refPeriod, iri("id/period/asof-2016-01-01"))], "Violation", "has no duration"),
-    ("DatedByShape", LABOUR_CN, [(LABOUR_CN, SDMX_DIMENSION.refPeriod, None)], [(LABOUR_CN, SDMX_DIMENSION.refPeriod, iri("id/period/undated-mpl-2015"))], "Violation", "Governed by the dating phrase"),
+    (
+        "ObservationShape",
+        OBS,
+        [(OBS, PROV.hadPrimarySource, None)],
+        [],
+        "Violation",
+        "exactly one primary source",
+    ),
+    (
+        "ObservationShape",
+        OBS,
+        [(OBS, PROV.wasDerivedFrom, None)],
+        [],
+        "Violation",
+        "names the publication it was read from",
+    ),
+    (
+        "ObservationShape",
+        OBS,
+        [],
+        [(OBS, SDMX_MEASURE.obsValue, Literal(1, datatype=XSD.integer))],
+        "Violation",
+        "exactly one value",
+    ),
+    (
+        "ObservationShape",
+        OBS,
+        [(OBS, SDMX_DIMENSION.refArea, None)],
+        [],
+        "Violation",
+        "exactly one reference area",
+    ),
+    (
+        "ObservationShape",
+        OBS,
+        [(OBS, SDMX_DIMENSION.refPeriod, None)],
+        [],
+        "Violation",
+        "exactly one reference period",
+    ),
+    (
+        "ObservationShape",
+        OBS,
+        [(OBS, MIG.indicator, None)],
+        [],
+        "Violation",
+        "exactly one indicator",
+    ),
+    (
+        "ObservationShape",
+        OBS,
+        [(OBS, SDMX_ATTRIBUTE.unitMeasure, None)],
+        [],
+        "Violation",
+        "exactly one unit of measure",
+    ),
+    (
+        "ObservationShape",
+        OBS,
+        [(OBS, SDMX_ATTRIBUTE.unitMeasure, None)],
+        [(OBS, SDMX_ATTRIBUTE.unitMeasure, UNIT.FURLONG)],
+        "Violation",
+        "declared as a count, measure or coded-value unit",
+    ),
+    (
+        "ObservationShape",
+        OBS,
+        [(OBS, MIG.locator, None)],
+        [],
+        "Violation",
+        "where in the publication",
+    ),
+    (
+        "ObservationShape",
+        OBS,
+        [(OBS, RDFS.label, None)],
+        [],
+        "Violation",
+        "An observation needs a label",
+    ),
+    (
+        "CountValueShape",
+        OBS,
+        [(OBS, SDMX_MEASURE.obsValue, None)],
+        [(OBS, SDMX_MEASURE.obsValue, Literal("20592571"))],
+        "Violation",
+        "must be an xsd:integer",
+    ),
+    (
+        "MeasureValueShape",
+        SHARE,
+        [(SHARE, SDMX_MEASURE.obsValue, None)],
+        [(SHARE, SDMX_MEASURE.obsValue, Literal("77%"))],
+        "Violation",
+        "xsd:decimal or xsd:integer",
+    ),
+    (
+        "CodedValueShape",
+        CATEGORICAL,
+        [(CATEGORICAL, SDMX_MEASURE.obsValue, None)],
+        [(CATEGORICAL, SDMX_MEASURE.obsValue, Literal("No"))],
+        "Violation",
+        "coded mig:CategoricalValue",
+    ),
+    (
+        "PercentShareShape",
+        SHARE,
+        [(SHARE, SDMX_MEASURE.obsValue, None)],
+        [(SHARE, SDMX_MEASURE.obsValue, Literal("140.0", datatype=XSD.decimal))],
+        "Violation",
+        "between 0 and 100",
+    ),
+    (
+        "NonNegativeShape",
+        OBS,
+        [(OBS, SDMX_MEASURE.obsValue, None)],
+        [(OBS, SDMX_MEASURE.obsValue, Literal(-5, datatype=XSD.integer))],
+        "Violation",
+        "non-negative",
+    ),
+    (
+        "RangeShape",
+        RANGE,
+        [(RANGE, MIG.upperBound, None)],
+        [(RANGE, MIG.upperBound, Literal(5000, datatype=XSD.integer))],
+        "Violation",
+        "lower bound must be below its upper bound",
+    ),
+    (
+        "DataSetShape",
+        DATASET,
+        [(DATASET, PROV.hadPrimarySource, None)],
+        [],
+        "Violation",
+        "exactly one primary source",
+    ),
+    (
+        "IndicatorShape",
+        INDICATOR,
+        [(INDICATOR, MIG.statisticType, None)],
+        [],
+        "Violation",
+        "stock, flow, share",
+    ),
+    (
+        "ReferencePeriodShape",
+        PERIOD,
+        [(PERIOD, TIME.hasBeginning, None)],
+        [],
+        "Violation",
+        "exactly one beginning",
+    ),
+    (
+        "ReferencePeriodShape",
+        PERIOD,
+        [(PERIOD, TIME.hasEnd, None)],
+        [(PERIOD, TIME.hasEnd, URIRef("urn:x-test:end"))],
+        "Violation",
+        "exactly one end",
+    ),
+    (
+        "InstantShape",
+        PERIOD,
+        [(None, TIME.inXSDDate, Literal("2024-12-31", datatype=XSD.date))],
+        [],
+        "Violation",
+        "exactly one end",
+    ),
+    (
+        "PrimarySourceShape",
+        SOURCE,
+        [(SOURCE, DCTERMS.publisher, None)],
+        [],
+        "Violation",
+        "exactly one publisher",
+    ),
+    (
+        "OrganisationShape",
+        SUB_ORG,
+        [],
+        [(SUB_ORG, ORG.subOrganizationOf, PERIOD)],
+        "Violation",
+        "points to an organisation",
+    ),
+    (
+        "PublisherShape",
+        iri("id/organisation/world-bank"),
+        [(iri("id/organisation/world-bank"), SKOS.prefLabel, None)],
+        [],
+        "Violation",
+        "publisher of figures needs a skos:prefLabel",
+    ),
+    (
+        "PublicationShape",
+        PUBLICATION,
+        [(PUBLICATION, DCTERMS.title, None)],
+        [],
+        "Violation",
+        "A publication needs a title",
+    ),
+    (
+        "StateAuthorityShape",
+        MINISTRY,
+        [(MINISTRY, SKOS.prefLabel, None)],
+        [],
+        "Violation",
+        "exactly one preferred name",
+    ),
+    (
+        "StateAuthorityShape",
+        MINISTRY,
+        [(MINISTRY, DCTERMS.description, None)],
+        [],
+        "Violation",
+        "short description",
+    ),
+    (
+        "MigrationFunctionShape",
+        FUNCTION,
+        [(FUNCTION, SKOS.definition, None)],
+        [],
+        "Violation",
+        "A migration function needs a definition",
+    ),
+    (
+        "FunctionAssignmentShape",
+        FN_ASSIGNMENT,
+        [(FN_ASSIGNMENT, MIG.validDuring, None)],
+        [],
+        "Violation",
+        "exactly one period",
+    ),
+    (
+        "FunctionAssignmentShape",
+        FN_ASSIGNMENT,
+        [(FN_ASSIGNMENT, PROV.wasDerivedFrom, None)],
+        [],
+        "Violation",
+        "names the publication that states it",
+    ),
+    (
+        "RoleAssignmentShape",
+        ROLE_ASSIGNMENT,
+        [(ROLE_ASSIGNMENT, ORG.role, None)],
+        [],
+        "Violation",
+        "exactly one governance role",
+    ),
+    (
+        "LegalResourceShape",
+        LAW,
+        [(LAW, ELI.type_document, None)],
+        [],
+        "Violation",
+        "exactly one document type",
+    ),
+    (
+        "LegalResourceShape",
+        LAW,
+        [],
+        [(LAW, ELI.date_document, Literal("22 July 2011"))],
+        "Violation",
+        "one xsd:date",
+    ),
+    (
+        "MainLegalResourceShape",
+        LAW,
+        [(LAW, ELI.is_about, None)],
+        [],
+        "Violation",
+        "at least one topic",
+    ),
+    (
+        "LegalExpressionShape",
+        LAW,
+        [(None, ELI.title, None)],
+        [],
+        "Violation",
+        "English expression with its title",
+    ),
+    (
+        "AmendmentShape",
+        AMENDMENT,
+        [(AMENDMENT, ELI.amends, None)],
+        [],
+        "Violation",
+        "names what it amends",
+    ),
+    (
+        "SourceGraphShape",
+        GRAPH,
+        [(GRAPH, DCTERMS.issued, None)],
+        [],
+        "Violation",
+        "one dct:issued date",
+    ),
+    (
+        "LabelledConceptShape",
+        CONCEPT,
+        [(CONCEPT, SKOS.prefLabel, None)],
+        [],
+        "Violation",
+        "needs a skos:prefLabel",
+    ),
+    (
+        "EnglishLabelShape",
+        MINISTRY,
+        [(MINISTRY, RDFS.label, None)],
+        [(MINISTRY, RDFS.label, Literal("Министерство", lang="ru"))],
+        "Violation",
+        "English rdfs:label",
+    ),
+    (
+        "BreakdownCountShape",
+        BREAKDOWN,
+        [(PART, SDMX_MEASURE.obsValue, None)],
+        [(PART, SDMX_MEASURE.obsValue, Literal(32000, datatype=XSD.integer))],
+        "Warning",
+        "The parts add up to 41429",
+    ),
+    (
+        "BreakdownShareShape",
+        iri("id/breakdown/mpl-s63-oralmans-2016-shares-by-origin"),
+        [(UZ_SHARE, SDMX_MEASURE.obsValue, None)],
+        [(UZ_SHARE, SDMX_MEASURE.obsValue, Literal("70.0", datatype=XSD.decimal))],
+        "Warning",
+        "percentages of this breakdown add up to 91.7",
+    ),
+    (
+        "ShareOfCountShape",
+        SHARE,
+        [(SHARE, SDMX_MEASURE.obsValue, None)],
+        [(SHARE, SDMX_MEASURE.obsValue, Literal("50.0", datatype=XSD.decimal))],
+        "Warning",
+        "Published share 50.0 % does not match its count",
+    ),
+    (
+        "ChangeShape",
+        CHANGE,
+        [],
+        [
+            (CHANGE, MIG.changeFrom, iri("id/observation/web-n3-trp-2022")),
+            (CHANGE, MIG.changeTo, iri("id/observation/web-n3-trp-2023")),
+        ],
+        "Warning",
+        "does not match its figures: 530000 to 713000 is 34.5 %",
+    ),
+    (
+        "LinksetShape",
+        LINKSET,
+        [(LINKSET, VOID.linkPredicate, None)],
+        [],
+        "Violation",
+        "exactly one link predicate",
+    ),
+    (
+        "LinksetShape",
+        LINKSET,
+        [(LINKSET, VOID.triples, None)],
+        [(LINKSET, VOID.triples, Literal(3, datatype=XSD.integer))],
+        "Violation",
+        "state 3 links in all, but the data holds 11",
+    ),
+    (
+        "LinkActivityShape",
+        ACTIVITY,
+        [(ACTIVITY, MIG.linkMethod, None)],
+        [],
+        "Violation",
+        "states its method",
+    ),
+    (
+        "LinkAssertionShape",
+        ASSERTION,
+        [],
+        [
+            (ASSERTION, RDF.type, MIG.LinkAssertion),
+            (ASSERTION, RDFS.label, Literal("test", lang="en")),
+            (ASSERTION, MIG.linkSubject, MINISTRY),
+            (ASSERTION, MIG.linkObject, URIRef("http://www.wikidata.org/entity/Q1")),
+            (ASSERTION, PROV.wasDerivedFrom, LINKSET),
+        ],
+        "Violation",
+        "one score between 0 and 1",
+    ),
+    (
+        "SuspectedErrorShape",
+        OBS,
+        [],
+        [(OBS, MIG.suspectedError, Literal("test note"))],
+        "Warning",
+        "Suspected error in the source, kept as published: test note",
+    ),
+    (
+        "DirectionShape",
+        PART,
+        [(PART, MIG.counterpartArea, None)],
+        [(PART, MIG.counterpartArea, iri("id/area/kz"))],
+        "Violation",
+        "Reference area and counterpart area are the same",
+    ),
+    (
+        "KinStateShape",
+        KAZAKHS_TR,
+        [(KAZAKHS_TR, SDMX_DIMENSION.refArea, None), (KAZAKHS_TR, MIG.counterpartArea, None)],
+        [
+            (KAZAKHS_TR, SDMX_DIMENSION.refArea, iri("id/area/kz")),
+            (KAZAKHS_TR, MIG.counterpartArea, iri("id/area/tr")),
+        ],
+        "Violation",
+        "has https://w3id.org/migkg/id/area/kz as counterpart area",
+    ),
+    (
+        "OriginNamedShape",
+        EMIGRANTS,
+        [(EMIGRANTS, SDMX_DIMENSION.refArea, None), (EMIGRANTS, MIG.counterpartArea, None)],
+        [
+            (EMIGRANTS, SDMX_DIMENSION.refArea, iri("id/area/kz")),
+            (EMIGRANTS, MIG.counterpartArea, iri("id/area/world")),
+        ],
+        "Violation",
+        "never the world total",
+    ),
+    (
+        "FlowPeriodShape",
+        ORALMANS,
+        [(ORALMANS, SDMX_DIMENSION.refPeriod, None)],
+        [(ORALMANS, SDMX_DIMENSION.refPeriod, iri("id/period/asof-2016-01-01"))],
+        "Violation",
+        "has no duration",
+    ),
+    (
+        "DatedByShape",
+        LABOUR_CN,
+        [(LABOUR_CN, SDMX_DIMENSION.refPeriod, None)],
+        [(LABOUR_CN, SDMX_DIMENSION.refPeriod, iri("id/period/undated-mpl-2015"))],
+        "Violation",
+        "Governed by the dating phrase",
+    ),
     ("DatingPhraseShape", DATING, [(DATING, MIG.quote, None)], [], "Violation", "quotes its words"),
-    ("StatementShape", STATEMENT, [(STATEMENT, MIG.interpretation, None)], [], "Violation", "says how it was read"),
-    ("ExplicitStandardTypes", INDICATOR, [(INDICATOR, RDF.type, SKOS.Concept)], [], "Violation", "but not http://www.w3.org/2004/02/skos/core#Concept"),
-    ("ExplicitStandardTypes", MINISTRY, [(MINISTRY, RDF.type, ORG.Organization)], [], "Violation", "but not http://www.w3.org/ns/org#Organization"),
-    ("ExplicitStandardTypes", LAW, [(LAW, RDF.type, ELI.LegalResource)], [], "Violation", "but not http://data.europa.eu/eli/ontology#LegalResource"),
-    ("ExplicitStandardTypes", PERIOD, [(PERIOD, RDF.type, TIME.Interval)], [], "Violation", "but not http://www.w3.org/2006/time#Interval"),
+    (
+        "StatementShape",
+        STATEMENT,
+        [(STATEMENT, MIG.interpretation, None)],
+        [],
+        "Violation",
+        "says how it was read",
+    ),
+    (
+        "ExplicitStandardTypes",
+        INDICATOR,
+        [(INDICATOR, RDF.type, SKOS.Concept)],
+        [],
+        "Violation",
+        "but not http://www.w3.org/2004/02/skos/core#Concept",
+    ),
+    (
+        "ExplicitStandardTypes",
+        MINISTRY,
+        [(MINISTRY, RDF.type, ORG.Organization)],
+        [],
+        "Violation",
+        "but not http://www.w3.org/ns/org#Organization",
+    ),
+    (
+        "ExplicitStandardTypes",
+        LAW,
+        [(LAW, RDF.type, ELI.LegalResource)],
+        [],
+        "Violation",
+        "but not http://data.europa.eu/eli/ontology#LegalResource",
+    ),
+    (
+        "ExplicitStandardTypes",
+        PERIOD,
+        [(PERIOD, RDF.type, TIME.Interval)],
+        [],
+        "Violation",
+        "but not http://www.w3.org/2006/time#Interval",
+    ),
 ]
 
 
@@ -119,7 +548,10 @@ def _focus_for(shape: str, focus):
 
 
 # Shapes without targets are reached through the shapes that use them (sh:node).
-_REACHED_THROUGH = {"InstantShape": ["ReferencePeriodShape"], "LegalExpressionShape": ["MainLegalResourceShape"]}
+_REACHED_THROUGH = {
+    "InstantShape": ["ReferencePeriodShape"],
+    "LegalExpressionShape": ["MainLegalResourceShape"],
+}
 _NESTED = ["InstantShape", "LegalExpressionShape"]
 
 
@@ -127,8 +559,9 @@ def _shapes_for(shape: str) -> list[str]:
     return [shape, *_REACHED_THROUGH.get(shape, []), *_NESTED]
 
 
-@pytest.mark.parametrize("shape,focus,remove,add,severity,fragment", CASES,
-                         ids=[f"{c[0]}:{c[5][:40]}" for c in CASES])
+@pytest.mark.parametrize(
+    "shape,focus,remove,add,severity,fragment", CASES, ids=[f"{c[0]}:{c[5][:40]}" for c in CASES]
+)
 def test_mutation_is_reported(shape, focus, remove, add, severity, fragment):
     focus = _focus_for(shape, focus)
     report = validate_loaded(config(), mutated(remove, add), only=_shapes_for(shape))
@@ -147,7 +580,10 @@ def test_unmutated_focus_nodes_are_clean():
     assert report.conforms, report.text()
     for shape, focus, *_rest, fragment in CASES:
         focus = str(_focus_for(shape, focus))
-        assert not any(f.focus == focus and fragment in f.message for f in report.findings), (shape, fragment)
+        assert not any(f.focus == focus and fragment in f.message for f in report.findings), (
+            shape,
+            fragment,
+        )
 
 
 def test_every_shape_is_exercised():
@@ -155,6 +591,8 @@ def test_every_shape_is_exercised():
     for path in (ROOT / "shapes").glob("*.ttl"):
         shapes.parse(path)
     sh = "http://www.w3.org/ns/shacl#"
-    node_shapes = {str(s).rsplit("#", 1)[1] for s in shapes.subjects(RDF.type, URIRef(sh + "NodeShape"))}
+    node_shapes = {
+        str(s).rsplit("#", 1)[1] for s in shapes.subjects(RDF.type, URIRef(sh + "NodeShape"))
+    }
     exercised = {c[0] for c in CASES}
     assert node_shapes - exercised == set()

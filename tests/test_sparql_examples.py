@@ -1,5 +1,6 @@
 """The example-query catalogue (service/queries/examples): every query has a title and a
 description, parses, and returns rows on the real dataset built by ``migkg build``."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,8 +18,9 @@ def test_catalogue_has_at_least_twelve_documented_queries():
 
 
 def test_header_parsing():
-    example = parse_example("x", "# title: A title\n# description: first line\n#   second\n"
-                                 "SELECT * {}\n# not header\n")
+    example = parse_example(
+        "x", "# title: A title\n# description: first line\n#   second\nSELECT * {}\n# not header\n"
+    )
     assert example.title == "A title"
     assert example.description == "first line second"
 
@@ -33,11 +35,15 @@ def fixture_client(make_module_app):
     return make_module_app().test_client()
 
 
-@pytest.mark.parametrize("example", [e for e in EXAMPLES if not e.federated],
-                         ids=[e.slug for e in EXAMPLES if not e.federated])
+@pytest.mark.parametrize(
+    "example",
+    [e for e in EXAMPLES if not e.federated],
+    ids=[e.slug for e in EXAMPLES if not e.federated],
+)
 def test_example_parses(fixture_client, example):
-    response = fixture_client.post("/sparql", data=example.query.encode("utf-8"),
-                                   content_type="application/sparql-query")
+    response = fixture_client.post(
+        "/sparql", data=example.query.encode("utf-8"), content_type="application/sparql-query"
+    )
     assert response.status_code == 200, response.data[:500]
 
 
@@ -47,9 +53,12 @@ FEDERATED = [e for e in EXAMPLES if e.federated]
 
 @pytest.mark.parametrize("example", LOCAL, ids=[e.slug for e in LOCAL])
 def test_example_returns_rows_on_the_real_dataset(real_client, example):
-    response = real_client.post("/sparql", data=example.query.encode("utf-8"),
-                                content_type="application/sparql-query",
-                                headers={"Accept": "text/tab-separated-values, text/turtle;q=0.9"})
+    response = real_client.post(
+        "/sparql",
+        data=example.query.encode("utf-8"),
+        content_type="application/sparql-query",
+        headers={"Accept": "text/tab-separated-values, text/turtle;q=0.9"},
+    )
     assert response.status_code == 200, response.data[:500]
     if response.mimetype == "text/tab-separated-values":
         lines = response.data.decode("utf-8").rstrip("\n").split("\n")
@@ -57,6 +66,7 @@ def test_example_returns_rows_on_the_real_dataset(real_client, example):
     else:
         assert response.mimetype == "text/turtle"
         from rdflib import Graph
+
         assert len(Graph().parse(data=response.data, format="turtle")) > 0
 
 
@@ -71,9 +81,16 @@ def test_csv_example_loads_as_a_table(real_client):
     assert {"indicator", "area", "period", "value", "source"} <= set(rows[0])
     float(rows[0]["value"])
     # one row per figure on Kazakhstan, every one of them (the rows come unordered)
-    count = real_client.get("/sparql", query_string={"format": "csv", "query": (
-        "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o "
-        "<http://purl.org/linked-data/sdmx/2009/dimension#refArea> <id/area/kz> }")})
+    count = real_client.get(
+        "/sparql",
+        query_string={
+            "format": "csv",
+            "query": (
+                "SELECT (COUNT(DISTINCT ?o) AS ?n) WHERE { ?o "
+                "<http://purl.org/linked-data/sdmx/2009/dimension#refArea> <id/area/kz> }"
+            ),
+        },
+    )
     assert len(rows) == int(count.data.decode().split()[-1])
 
 
@@ -89,8 +106,9 @@ wd:Q232 wdt:P1082 19000001 .
 
 @pytest.mark.parametrize("example", FEDERATED, ids=[e.slug for e in FEDERATED])
 def test_federated_example_is_refused_unless_allowed(real_client, example):
-    response = real_client.post("/sparql", data=example.query.encode("utf-8"),
-                                content_type="application/sparql-query")
+    response = real_client.post(
+        "/sparql", data=example.query.encode("utf-8"), content_type="application/sparql-query"
+    )
     assert response.status_code == 403
     assert "SERVICE" in response.get_data(as_text=True)
 
@@ -103,9 +121,12 @@ def test_federated_example_returns_rows_from_an_allowed_endpoint(make_app, built
     try:
         app = make_app(DATASET_DIR=str(built_dataset), SERVICE_ALLOWLIST=[remote.url])
         query = example.query.replace(f"<{example.federated}>", f"<{remote.url}>")
-        response = app.test_client().post("/sparql", data=query.encode("utf-8"),
-                                          content_type="application/sparql-query",
-                                          headers={"Accept": "application/sparql-results+json"})
+        response = app.test_client().post(
+            "/sparql",
+            data=query.encode("utf-8"),
+            content_type="application/sparql-query",
+            headers={"Accept": "application/sparql-results+json"},
+        )
         assert response.status_code == 200, response.data[:500]
         rows = response.get_json()["results"]["bindings"]
         assert rows and {r["wikidataPopulation"]["value"] for r in rows} == {"19000001"}

@@ -1,4 +1,5 @@
 """The store contract (service.store): loading, atomic swaps, queries, caps, time limit."""
+
 from __future__ import annotations
 
 import json
@@ -10,22 +11,28 @@ import pytest
 from rdflib import Graph, Literal, URIRef
 
 from service.errors import MalformedQuery, QueryTimeout, StoreUnavailable
-from service.store import DatasetLoadError, EmbeddedStore, Store, load_dataset, open_store
 from service.namespaces import MIGKG
+from service.store import DatasetLoadError, EmbeddedStore, Store, load_dataset, open_store
 
 sys_path_fixtures = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_DATASET = sys_path_fixtures / "dataset"
 
 BASE = MIGKG  # the persistent namespace: the same wherever the service runs
 KZ = BASE + "id/country/KZ"
-RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
-           "?m ?n1 ?o . ?p ?q ?r }")
+RUNAWAY = (
+    "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+    "?m ?n1 ?o . ?p ?q ?r }"
+)
 
 
 def _config(tmp_path, **extra):
-    config = {"DATASET_DIR": str(FIXTURE_DATASET), "STORE_DIR": str(tmp_path / "store"),
-              "QUERY_TIMEOUT": 20.0, "MAX_RESULT_ROWS": 10_000,
-              "QUERY_PROCESSES": 1}
+    config = {
+        "DATASET_DIR": str(FIXTURE_DATASET),
+        "STORE_DIR": str(tmp_path / "store"),
+        "QUERY_TIMEOUT": 20.0,
+        "MAX_RESULT_ROWS": 10_000,
+        "QUERY_PROCESSES": 1,
+    }
     config.update(extra)
     return config
 
@@ -41,7 +48,9 @@ def store(request, tmp_path):
 def _write_dataset(folder: Path, trig: str) -> dict:
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("make_dataset", sys_path_fixtures / "make_dataset.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_dataset", sys_path_fixtures / "make_dataset.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     source = folder.parent / (folder.name + ".trig")
@@ -70,23 +79,28 @@ def test_default_graph_is_union_of_named_graphs(store):
 def test_graph_clause_addresses_one_named_graph(store):
     result = store.query(
         f"SELECT ?s WHERE {{ GRAPH <{BASE}graph/profile-2024> {{ ?s a <http://purl.org/linked-data/cube#Observation> }} }}",
-        format="json")
+        format="json",
+    )
     rows = json.loads(result.body)["results"]["bindings"]
     assert [r["s"]["value"] for r in rows] == [BASE + "id/obs/profile-2024/imm-kz-2013"]
 
 
 def test_protocol_dataset_restricts_default_graph(store):
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <http://purl.org/linked-data/cube#Observation> }"
-    result = store.query(query, format="json", default_graphs=[BASE + "graph/mpl-2015"],
-                         named_graphs=[])
+    result = store.query(
+        query, format="json", default_graphs=[BASE + "graph/mpl-2015"], named_graphs=[]
+    )
     assert json.loads(result.body)["results"]["bindings"][0]["n"]["value"] == "4"
 
 
 def test_describe_returns_an_rdflib_graph(store):
     graph = store.describe(KZ)
     assert isinstance(graph, Graph)
-    assert (URIRef(KZ), URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
-            Literal("Kazakhstan", lang="en")) in graph
+    assert (
+        URIRef(KZ),
+        URIRef("http://www.w3.org/2004/02/skos/core#prefLabel"),
+        Literal("Kazakhstan", lang="en"),
+    ) in graph
 
 
 def test_malformed_query_raises_with_position(store):
@@ -95,11 +109,14 @@ def test_malformed_query_raises_with_position(store):
     assert "1:" in str(info.value)
 
 
-@pytest.mark.parametrize("query", [
-    "SELECT ?s ?p ?o WHERE { ?s ?p ?o }",                       # LIMIT appended
-    "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 1000",            # larger trailing LIMIT
-    "SELECT ?s ?p ?o WHERE { ?s ?p ?o } VALUES ?x { 1 }",      # cannot append: exact path
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT ?s ?p ?o WHERE { ?s ?p ?o }",  # LIMIT appended
+        "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 1000",  # larger trailing LIMIT
+        "SELECT ?s ?p ?o WHERE { ?s ?p ?o } VALUES ?x { 1 }",  # cannot append: exact path
+    ],
+)
 @pytest.mark.parametrize("fmt", ["json", "xml", "csv", "tsv"])
 def test_row_cap_truncates_and_says_so(tmp_path, query, fmt):
     capped = open_store(_config(tmp_path, MAX_RESULT_ROWS=5))
@@ -110,8 +127,9 @@ def test_row_cap_truncates_and_says_so(tmp_path, query, fmt):
             assert len(json.loads(result.body)["results"]["bindings"]) == 5
         if fmt == "tsv":
             assert len(result.body.decode().strip().split("\n")) == 6
-        small = capped.query("SELECT ?s WHERE { ?s a <http://xmlns.com/foaf/0.1/Organization> }",
-                             format=fmt)
+        small = capped.query(
+            "SELECT ?s WHERE { ?s a <http://xmlns.com/foaf/0.1/Organization> }", format=fmt
+        )
         assert not small.truncated
     finally:
         capped.close()
@@ -157,7 +175,10 @@ def test_time_limit_kills_the_query_and_the_store_keeps_answering(tmp_path):
         assert "1 s" in str(outcome["error"])
         assert limited.pool.replaced == 1
         # the replacement child answers
-        assert json.loads(limited.query("ASK {}", format="json", lane="sparql").body)["boolean"] is True
+        assert (
+            json.loads(limited.query("ASK {}", format="json", lane="sparql").body)["boolean"]
+            is True
+        )
     finally:
         limited.close()
 
@@ -197,8 +218,9 @@ def test_reload_swaps_atomically_and_failed_load_keeps_old_data(tmp_path, store)
     with pytest.raises(DatasetLoadError):
         load_dataset(broken, store.store_dir)
     assert store.version() == stamp["version"]
-    result = store.query("ASK { <http://example.org/a> <http://example.org/version> 2 }",
-                         format="json")
+    result = store.query(
+        "ASK { <http://example.org/a> <http://example.org/version> 2 }", format="json"
+    )
     assert json.loads(result.body)["boolean"] is True
 
 
@@ -238,6 +260,7 @@ def test_readers_during_swaps_see_one_generation_or_the_other(tmp_path, store):
 
 def _sha_prefix(path: Path) -> str:
     import hashlib
+
     return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
 
 

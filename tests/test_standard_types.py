@@ -1,10 +1,10 @@
 """Explicit standard types: a SPARQL client without inference finds every instance of a standard
 class that the ontology implies (``?x a skos:Concept`` finds every indicator and code value,
 ``?x a org:Organization`` every authority, ...), asked of the built dataset as served."""
+
 from __future__ import annotations
 
 import pytest
-
 from kgsupport import select
 
 OWN = ("https://w3id.org/migkg/",)
@@ -19,15 +19,21 @@ def standard_classes() -> list[str]:
 
 def test_the_ontology_reaches_the_standard_classes_users_ask_for():
     classes = set(standard_classes())
-    assert {"http://www.w3.org/2004/02/skos/core#Concept", "http://www.w3.org/ns/org#Organization",
-            "http://data.europa.eu/eli/ontology#LegalResource", "http://www.w3.org/2006/time#Interval",
-            "http://www.w3.org/ns/prov#Entity"} <= classes
+    assert {
+        "http://www.w3.org/2004/02/skos/core#Concept",
+        "http://www.w3.org/ns/org#Organization",
+        "http://data.europa.eu/eli/ontology#LegalResource",
+        "http://www.w3.org/2006/time#Interval",
+        "http://www.w3.org/ns/prov#Entity",
+    } <= classes
 
 
 @pytest.mark.parametrize("cls", standard_classes())
 def test_every_implied_instance_is_typed_explicitly(cls):
     asked = {r["x"] for r in select(f"SELECT ?x WHERE {{ ?x a <{cls}> }}")}
-    implied = {r["x"] for r in select(f"SELECT DISTINCT ?x WHERE {{ ?x a/rdfs:subClassOf* <{cls}> }}")}
+    implied = {
+        r["x"] for r in select(f"SELECT DISTINCT ?x WHERE {{ ?x a/rdfs:subClassOf* <{cls}> }}")
+    }
     assert implied and asked == implied
 
 

@@ -6,6 +6,7 @@ line ``file:line: reason`` and exit 2.
 The validations are real CLI runs (pySHACL over ~15,000 triples, 8-10 s each); they are
 started together, two at a time, by one module fixture, and each test reads its result.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -17,23 +18,27 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-
 from kgsupport import ROOT, built_dataset_dir
+
 from service.namespaces import MIGKG
 
 CLI = [sys.executable, "-m", "service.cli", "validate"]
 XSD = "http://www.w3.org/2001/XMLSchema#"
-OBS = f"<{MIGKG}id/observation/web-gi-immigration-flow-statkz-2024q3>"    # 20 383 persons
-PCT = f"<{MIGKG}id/observation/web-gi-unemployment-wb-2022>"              # 4.9 %
+OBS = f"<{MIGKG}id/observation/web-gi-immigration-flow-statkz-2024q3>"  # 20 383 persons
+PCT = f"<{MIGKG}id/observation/web-gi-unemployment-wb-2022>"  # 4.9 %
 INDICATOR = f"<{MIGKG}id/indicator/immigration-flow>"
 VALUE = "<http://purl.org/linked-data/sdmx/2009/measure#obsValue>"
-COPY = "http://copy.example.net/kg/"    # a mirror that re-hosted the data under its own names
+COPY = "http://copy.example.net/kg/"  # a mirror that re-hosted the data under its own names
 
 
 def drop(*predicates: str, subject: str = OBS):
     def apply(lines: list[str]) -> list[str]:
-        return [line for line in lines
-                if not (line.startswith(subject + " ") and line.split(" ", 2)[1] in predicates)]
+        return [
+            line
+            for line in lines
+            if not (line.startswith(subject + " ") and line.split(" ", 2)[1] in predicates)
+        ]
+
     return apply
 
 
@@ -42,6 +47,7 @@ def replace(old: str, new: str, subject: str = OBS):
         out = [line.replace(old, new) if line.startswith(subject + " ") else line for line in lines]
         assert out != lines, f"{old} not found on {subject}"
         return out
+
     return apply
 
 
@@ -50,6 +56,7 @@ def drop_line(prefix: str):
         out = [line for line in lines if not line.startswith(prefix + " ")]
         assert len(out) < len(lines), prefix
         return out
+
     return apply
 
 
@@ -66,8 +73,13 @@ MUTATIONS = {
     "value-as-plain-string": (replace(f'"20383"^^<{XSD}integer>', '"20383"'), OBS),
     "second-value": (add_second_value, OBS),
     "removed-refPeriod": (drop("<http://purl.org/linked-data/sdmx/2009/dimension#refPeriod>"), OBS),
-    "removed-provenance": (drop("<http://www.w3.org/ns/prov#wasDerivedFrom>",
-                                "<http://www.w3.org/ns/prov#hadPrimarySource>"), OBS),
+    "removed-provenance": (
+        drop(
+            "<http://www.w3.org/ns/prov#wasDerivedFrom>",
+            "<http://www.w3.org/ns/prov#hadPrimarySource>",
+        ),
+        OBS,
+    ),
     "negative-count": (replace('"20383"', '"-20383"'), OBS),
     "percentage-of-140": (replace(f'"4.9"^^<{XSD}decimal>', f'"140.0"^^<{XSD}decimal>', PCT), PCT),
     "removed-standard-type": (drop_line(f"{INDICATOR} {TYPE} {SKOS_CONCEPT}"), INDICATOR),
@@ -88,16 +100,19 @@ def moved(text: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def runs(start_module_server, tmp_path_factory) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
+def runs(
+    start_module_server, tmp_path_factory
+) -> dict[str, tuple[Path, subprocess.CompletedProcess]]:
     """Fetch every dump from a running server, write the mutated copies, validate all."""
     folder = tmp_path_factory.mktemp("dumps")
-    server = start_module_server(DATASET_DIR=str(built_dataset_dir()),
-                                 DOWNLOADS_DIR=str(folder / "served"))
+    server = start_module_server(
+        DATASET_DIR=str(built_dataset_dir()), DOWNLOADS_DIR=str(folder / "served")
+    )
     sums = urllib.request.urlopen(server.url + "downloads/SHA256SUMS", timeout=120).read().decode()
     names = [line.split()[-1].lstrip("*") for line in sums.splitlines() if line.strip()]
     assert {"dataset.trig.gz", "dataset.nq.gz", "dataset.ttl.gz", "links.nt.gz"} <= set(names)
     files = {name: fetch(server.url + "downloads/" + name, folder / name) for name in names}
-    for name in ("dataset.nq", "dataset.trig"):          # VoID's void:dataDump links
+    for name in ("dataset.nq", "dataset.trig"):  # VoID's void:dataDump links
         files[name] = fetch(server.url + "download/" + name, folder / name)
     lines = gzip.decompress(files["dataset.nq.gz"].read_bytes()).decode("utf-8").splitlines()
     for name, (edit, _) in MUTATIONS.items():
@@ -108,21 +123,32 @@ def runs(start_module_server, tmp_path_factory) -> dict[str, tuple[Path, subproc
     copy.write_bytes(gzip.compress(moved("\n".join(lines) + "\n").encode("utf-8")))
     files["copy"] = copy
     broken_copy = folder / "copy-elsewhere-mutated.nq"
-    broken_copy.write_text(moved("\n".join(MUTATIONS["missing-obsValue"][0](list(lines))) + "\n"),
-                           encoding="utf-8")
+    broken_copy.write_text(
+        moved("\n".join(MUTATIONS["missing-obsValue"][0](list(lines))) + "\n"), encoding="utf-8"
+    )
     files["copy-mutated"] = broken_copy
 
     def validate(path: Path) -> subprocess.CompletedProcess:
-        return subprocess.run([*CLI, str(path)], capture_output=True, text=True, cwd=ROOT,
-                              timeout=600)
+        return subprocess.run(
+            [*CLI, str(path)], capture_output=True, text=True, cwd=ROOT, timeout=600
+        )
 
     with ThreadPoolExecutor(max_workers=2) as pool:
-        results = dict(zip(files, pool.map(validate, files.values())))
+        results = dict(zip(files, pool.map(validate, files.values()), strict=True))
     return {key: (files[key], results[key]) for key in files}
 
 
-@pytest.mark.parametrize("name", ["dataset.trig.gz", "dataset.nq.gz", "dataset.ttl.gz",
-                                  "links.nt.gz", "dataset.nq", "dataset.trig"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "dataset.trig.gz",
+        "dataset.nq.gz",
+        "dataset.ttl.gz",
+        "links.nt.gz",
+        "dataset.nq",
+        "dataset.trig",
+    ],
+)
 def test_every_published_dump_validates(runs, name):
     _, result = runs[name]
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
@@ -143,8 +169,11 @@ def test_a_copy_under_another_namespace_validates_the_same_way(runs):
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr
     _, broken = runs["copy-mutated"]
     assert broken.returncode == 1
-    assert any(OBS.replace(MIGKG, COPY) in line for line in broken.stdout.splitlines()
-               if line.startswith("Violation:"))
+    assert any(
+        OBS.replace(MIGKG, COPY) in line
+        for line in broken.stdout.splitlines()
+        if line.startswith("Violation:")
+    )
 
 
 def test_the_turtle_dump_is_the_merge_and_the_trig_dump_keeps_the_graphs(runs):
@@ -153,12 +182,18 @@ def test_the_turtle_dump_is_the_merge_and_the_trig_dump_keeps_the_graphs(runs):
     trig = read(runs["dataset.trig.gz"][0])
     merged = read(runs["dataset.ttl.gz"][0])
     names = {str(g.identifier) for g in trig.graphs() if len(g)}
-    assert {MIGKG + "graph/ontology", MIGKG + "graph/reference", MIGKG + "graph/mpl-2015",
-            MIGKG + "graph/profile-2024", MIGKG + "graph/links"} <= names
+    assert {
+        MIGKG + "graph/ontology",
+        MIGKG + "graph/reference",
+        MIGKG + "graph/mpl-2015",
+        MIGKG + "graph/profile-2024",
+        MIGKG + "graph/links",
+    } <= names
     assert len(merged.default_graph) > 14_000
 
 
 # -- any syntax, by extension or --format; unreadable input -----------------------------------
+
 
 def run(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([*CLI, *args], capture_output=True, text=True, cwd=ROOT, timeout=300)
@@ -167,14 +202,31 @@ def run(*args: str) -> subprocess.CompletedProcess:
 ONE_LINE = re.compile(r"^error: (?P<file>[^\n]+?):(?P<line>\d+|\?): (?P<reason>.+)\n$")
 
 
-@pytest.mark.parametrize("name, content, line", [
-    ("garbage.ttl", "@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\nthis is not turtle\n", 3),
-    ("relative.nt", "<http://example.org/a> <http://example.org/b> \"c\" .\n<a> <b> <c> .\n", 2),
-    ("broken.jsonld", '{\n  "@id": "http://example.org/a",\n  "http://example.org/b": [\n', 4),
-    ("broken.rdf", "<?xml version='1.0'?>\n<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>\n<oops\n", 3),
-    ("broken.trig", "<http://example.org/g> {\n <http://example.org/a> <http://example.org/b> .\n}\n", 2),
-])
-def test_a_file_that_is_not_rdf_is_one_line_with_file_and_line_and_exit_2(tmp_path, name, content, line):
+@pytest.mark.parametrize(
+    "name, content, line",
+    [
+        (
+            "garbage.ttl",
+            "@prefix ex: <http://example.org/> .\nex:a ex:b ex:c .\nthis is not turtle\n",
+            3,
+        ),
+        ("relative.nt", '<http://example.org/a> <http://example.org/b> "c" .\n<a> <b> <c> .\n', 2),
+        ("broken.jsonld", '{\n  "@id": "http://example.org/a",\n  "http://example.org/b": [\n', 4),
+        (
+            "broken.rdf",
+            "<?xml version='1.0'?>\n<rdf:RDF xmlns:rdf='http://www.w3.org/1999/02/22-rdf-syntax-ns#'>\n<oops\n",
+            3,
+        ),
+        (
+            "broken.trig",
+            "<http://example.org/g> {\n <http://example.org/a> <http://example.org/b> .\n}\n",
+            2,
+        ),
+    ],
+)
+def test_a_file_that_is_not_rdf_is_one_line_with_file_and_line_and_exit_2(
+    tmp_path, name, content, line
+):
     path = tmp_path / name
     path.write_text(content, encoding="utf-8")
     result = run(str(path))
@@ -186,7 +238,7 @@ def test_a_file_that_is_not_rdf_is_one_line_with_file_and_line_and_exit_2(tmp_pa
 
 def test_an_unknown_extension_asks_for_format_and_format_is_honoured(tmp_path):
     path = tmp_path / "observations.txt"
-    path.write_text("<http://example.org/a> <http://example.org/b> \"c\" .\n", encoding="utf-8")
+    path.write_text('<http://example.org/a> <http://example.org/b> "c" .\n', encoding="utf-8")
     result = run(str(path))
     assert result.returncode == 2 and "--format" in result.stderr
     assert ONE_LINE.match(result.stderr) and ONE_LINE.match(result.stderr)["line"] == "1"

@@ -6,6 +6,7 @@ or RDF from a real migkg server: the persistent IRIs dereference end to end, neg
 Apache is Debian's ``apache2`` (``make test`` installs it); it runs unprivileged on a loopback
 port with a configuration written here, loading only mod_rewrite and what it needs.
 """
+
 from __future__ import annotations
 
 import os
@@ -20,10 +21,10 @@ from pathlib import Path
 
 import pytest
 import requests
+from kgsupport import ROOT, built_dataset_dir
 from rdflib import Graph
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from kgsupport import ROOT, built_dataset_dir
 from service.namespaces import ID, MIG
 
 APACHE = shutil.which("apache2") or "/usr/sbin/apache2"
@@ -33,7 +34,7 @@ PLACEHOLDER = "https://migkg.example.org"
 
 
 def _httpd_conf(root: Path, port: int) -> str:
-    user = "" if os.getuid() else "User www-data\nGroup www-data\n"    # workers drop root
+    user = "" if os.getuid() else "User www-data\nGroup www-data\n"  # workers drop root
     return f"""ServerRoot {root}
 Listen 127.0.0.1:{port}
 ServerName 127.0.0.1
@@ -61,16 +62,19 @@ class Httpd:
         (root / "www" / "migkg" / ".htaccess").write_text(rules.replace(PLACEHOLDER, deployment))
         (root / "httpd.conf").write_text(_httpd_conf(root, port))
         os.chmod(root, 0o755)
-        self.process = subprocess.Popen([APACHE, "-f", str(root / "httpd.conf"), "-DFOREGROUND"],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            [APACHE, "-f", str(root / "httpd.conf"), "-DFOREGROUND"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
                 urllib.request.urlopen(self.url, timeout=2)
                 return
             except urllib.error.HTTPError:
-                return          # answering (404 for the empty root is fine)
+                return  # answering (404 for the empty root is fine)
             except OSError:
                 if self.process.poll() is not None:
                     break
@@ -102,12 +106,15 @@ def w3id(migkg, free_port):
         shutil.rmtree(root, ignore_errors=True)
 
 
-@pytest.mark.parametrize("path, target", [
-    ("id/area/kz", "id/area/kz"),
-    ("id/law/on-population-migration/en", "id/law/on-population-migration/en"),
-    ("graph/mpl-2015", "graph/mpl-2015"),
-    ("def", "def"),
-])
+@pytest.mark.parametrize(
+    "path, target",
+    [
+        ("id/area/kz", "id/area/kz"),
+        ("id/law/on-population-migration/en", "id/law/on-population-migration/en"),
+        ("graph/mpl-2015", "graph/mpl-2015"),
+        ("def", "def"),
+    ],
+)
 def test_identifiers_answer_303_to_the_deployment(w3id, migkg, path, target):
     response = requests.get(w3id.url + "migkg/" + path, allow_redirects=False, timeout=10)
     assert response.status_code == 303

@@ -13,22 +13,38 @@ The backend is chosen once, at startup, by ``STORE_BACKEND``. Only ``"embedded"`
 pyoxigraph store in ``STORE_DIR``, :mod:`service.store.embedded`) exists today; a remote SPARQL
 1.1 server can be added as another class with the same methods, without touching the web layer.
 """
+
 from __future__ import annotations
 
-from typing import Any, Mapping, Protocol, Sequence, runtime_checkable
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 from .embedded import DatasetLoadError, EmbeddedStore, QueryResult, load_dataset
 
-__all__ = ["Store", "QueryResult", "open_store", "load_dataset", "DatasetLoadError",
-           "EmbeddedStore", "BACKENDS"]
+__all__ = [
+    "Store",
+    "QueryResult",
+    "open_store",
+    "load_dataset",
+    "DatasetLoadError",
+    "EmbeddedStore",
+    "BACKENDS",
+]
 
 
 @runtime_checkable
 class Store(Protocol):
-    def query(self, text: str, *, accept: str | None = None, format: str | None = None,
-              default_graphs: Sequence[str] | None = None,
-              named_graphs: Sequence[str] | None = None,
-              timeout: float | None = None, lane: str = "pages") -> QueryResult: ...
+    def query(
+        self,
+        text: str,
+        *,
+        accept: str | None = None,
+        format: str | None = None,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        timeout: float | None = None,
+        lane: str = "pages",
+    ) -> QueryResult: ...
 
     def describe(self, iri: str) -> Any: ...
 

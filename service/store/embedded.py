@@ -22,6 +22,7 @@ triple once per graph that holds it: the same law described by both source docum
 back twice.) ``default-graph-uri`` / ``named-graph-uri`` (or ``FROM`` / ``FROM NAMED``) select
 graphs explicitly; ``GRAPH ?g`` ranges over the named graphs only.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -33,15 +34,22 @@ import os
 import re
 import shutil
 import time
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
+from ..errors import (
+    MalformedQuery,
+    NotAcceptableError,
+    ProtocolError,
+    QueryFailed,
+    QueryMemoryLimit,
+    StoreUnavailable,
+)
 from ..namespaces import MIGKG
-from ..errors import (MalformedQuery, NotAcceptableError, ProtocolError, QueryFailed, QueryMemoryLimit,
-                      StoreUnavailable)
 from .pool import QueryPool
 from .querytext import analyse
 
@@ -69,11 +77,11 @@ class DatasetLoadError(Exception):
 class QueryResult:
     """A serialised query result, the same type from every backend."""
 
-    kind: str                 # "solutions", "boolean" or "graph"
+    kind: str  # "solutions", "boolean" or "graph"
     media_type: str
     content_type: str
     body: bytes
-    rows: int | None          # rows / triples, None when not counted (never above the cap)
+    rows: int | None  # rows / triples, None when not counted (never above the cap)
     truncated: bool
     version: str | None
 
@@ -131,18 +139,25 @@ def _statistics(store) -> dict[str, Any]:
         return list(store.query(query))  # the default graph is the merge of the named graphs
 
     graphs = []
-    for row in rows("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } "
-                    "GROUP BY ?g ORDER BY ?g"):
+    for row in rows(
+        "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g"
+    ):
         graphs.append({"iri": row["g"].value, "triples": int(row["n"].value)})
     merged = int(rows("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")[0]["n"].value)
     predicates = [r["p"].value for r in rows("SELECT DISTINCT ?p WHERE { ?s ?p ?o }")]
-    classes = [(r["c"].value, int(r["n"].value), r["x"].value) for r in rows(
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) (MIN(STR(?s)) AS ?x) "
-        "WHERE { ?s a ?c FILTER(isIRI(?s) && isIRI(?c)) } GROUP BY ?c ORDER BY DESC(?n) ?c")]
-    entities = int(rows("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?s)) }"
-                        )[0]["n"].value)
-    vocabularies = sorted({_namespace(p) for p in predicates}
-                          | {_namespace(c) for c, _, _ in classes})
+    classes = [
+        (r["c"].value, int(r["n"].value), r["x"].value)
+        for r in rows(
+            "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) (MIN(STR(?s)) AS ?x) "
+            "WHERE { ?s a ?c FILTER(isIRI(?s) && isIRI(?c)) } GROUP BY ?c ORDER BY DESC(?n) ?c"
+        )
+    ]
+    entities = int(
+        rows("SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c FILTER(isIRI(?s)) }")[0]["n"].value
+    )
+    vocabularies = sorted(
+        {_namespace(p) for p in predicates} | {_namespace(c) for c, _, _ in classes}
+    )
     del ox
     # The dataset's triples are those of the default graph, the merge: a triple that two
     # source documents both state counts once (per graph in "graphs").
@@ -208,12 +223,14 @@ def _bulk_load_with_merge(store, nquads: Path, chunk_bytes: int = _LOAD_CHUNK_BY
     if with_blank_nodes:
         quads = list(ox.parse(b"".join(with_blank_nodes), format=ox.RdfFormat.N_QUADS))
         store.bulk_extend(quads)
-        store.bulk_extend(ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph())
-                          for q in quads)
+        store.bulk_extend(
+            ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads
+        )
 
 
-def load_dataset(dataset_dir: str | os.PathLike, store_dir: str | os.PathLike,
-                 *, force: bool = False) -> dict[str, Any]:
+def load_dataset(
+    dataset_dir: str | os.PathLike, store_dir: str | os.PathLike, *, force: bool = False
+) -> dict[str, Any]:
     """Load ``dataset_dir/dataset.nq`` into a new generation and switch ``current`` to it.
 
     Returns the new generation's metadata (or the current one when it already holds this
@@ -228,8 +245,9 @@ def load_dataset(dataset_dir: str | os.PathLike, store_dir: str | os.PathLike,
     stamp = read_dataset_version(dataset_dir)
     nquads = dataset_dir / "dataset.nq"
     if stamp is None or not nquads.is_file():
-        raise DatasetLoadError(f"no built dataset in {dataset_dir} (dataset.nq and "
-                               "version.json): run `migkg build`")
+        raise DatasetLoadError(
+            f"no built dataset in {dataset_dir} (dataset.nq and version.json): run `migkg build`"
+        )
     with _locked(store_dir):
         current = _current_meta(store_dir)
         if current and current.get("version") == stamp.get("version") and not force:
@@ -238,7 +256,8 @@ def load_dataset(dataset_dir: str | os.PathLike, store_dir: str | os.PathLike,
         if actual != stamp.get("version"):
             raise DatasetLoadError(
                 f"{nquads} does not match version.json (sha256 prefix {actual}, stamp "
-                f"{stamp.get('version')}): the build is incomplete or was changed by hand")
+                f"{stamp.get('version')}): the build is incomplete or was changed by hand"
+            )
         name = f"gen-{stamp['version']}-{time.time_ns()}"
         generation = store_dir / name
         started = time.perf_counter()
@@ -270,14 +289,21 @@ def load_dataset(dataset_dir: str | os.PathLike, store_dir: str | os.PathLike,
         os.symlink(name, link_tmp)
         os.replace(link_tmp, store_dir / "current")
         _prune(store_dir, keep=name)
-        log.info("loaded dataset %s: %s triples in %.2f s", stamp["version"],
-                 meta["triples"], meta["load_seconds"])
+        log.info(
+            "loaded dataset %s: %s triples in %.2f s",
+            stamp["version"],
+            meta["triples"],
+            meta["load_seconds"],
+        )
         return meta
 
 
 def _prune(store_dir: Path, keep: str) -> None:
-    generations = sorted((p for p in store_dir.glob("gen-*") if p.is_dir()),
-                         key=lambda p: int(p.name.rsplit("-", 1)[1]), reverse=True)
+    generations = sorted(
+        (p for p in store_dir.glob("gen-*") if p.is_dir()),
+        key=lambda p: int(p.name.rsplit("-", 1)[1]),
+        reverse=True,
+    )
     for old in generations[_KEEP_GENERATIONS:]:
         if old.name != keep:
             shutil.rmtree(old, ignore_errors=True)
@@ -295,17 +321,25 @@ class EmbeddedStore:
         self._meta_target: str | None = None
         self._meta: dict[str, Any] | None = None
         memory_mb = int(config.get("QUERY_MEMORY_LIMIT_MB", 0))
-        child_args = (str(self._link), MIGKG, self.max_rows,
-                      int(config.get("MEMORY_COPY_MAX_TRIPLES", 0)), memory_mb)
+        child_args = (
+            str(self._link),
+            MIGKG,
+            self.max_rows,
+            int(config.get("MEMORY_COPY_MAX_TRIPLES", 0)),
+            memory_mb,
+        )
         # Two lanes of query children: the SPARQL endpoint's (user queries, which the fair
         # share admits) and the pages' (entity pages, search, /healthz), so that no amount of
         # SPARQL load can take the pages' children.
-        self.pool = QueryPool(int(config.get("QUERY_PROCESSES", 1)),
-                              child_args + (int(config.get("QUERY_NICENESS", 0)),),
-                              memory_limit_mb=memory_mb,
-                              demote_after=float(config.get("QUERY_DEMOTE_AFTER", 0)))
-        self.page_pool = QueryPool(int(config.get("PAGE_QUERY_PROCESSES", 1)), child_args + (0,),
-                                   memory_limit_mb=memory_mb)
+        self.pool = QueryPool(
+            int(config.get("QUERY_PROCESSES", 1)),
+            child_args + (int(config.get("QUERY_NICENESS", 0)),),
+            memory_limit_mb=memory_mb,
+            demote_after=float(config.get("QUERY_DEMOTE_AFTER", 0)),
+        )
+        self.page_pool = QueryPool(
+            int(config.get("PAGE_QUERY_PROCESSES", 1)), child_args + (0,), memory_limit_mb=memory_mb
+        )
         self._pools = {"sparql": self.pool, "pages": self.page_pool}
 
     # -- loading -----------------------------------------------------------------------
@@ -352,10 +386,17 @@ class EmbeddedStore:
         meta = self.metadata()
         return int(meta["triples"]) if meta else 0
 
-    def query(self, text: str, *, accept: str | None = None, format: str | None = None,
-              default_graphs: Sequence[str] | None = None,
-              named_graphs: Sequence[str] | None = None,
-              timeout: float | None = None, lane: str = "pages") -> QueryResult:
+    def query(
+        self,
+        text: str,
+        *,
+        accept: str | None = None,
+        format: str | None = None,
+        default_graphs: Sequence[str] | None = None,
+        named_graphs: Sequence[str] | None = None,
+        timeout: float | None = None,
+        lane: str = "pages",
+    ) -> QueryResult:
         """Run a read-only query in a child process of ``lane`` ("sparql" for the endpoint's
         user queries, "pages" for the service's own); the serialised result.
 
@@ -363,10 +404,17 @@ class EmbeddedStore:
             QueryFailed, QueryMemoryLimit, StoreUnavailable:
         """
         info = analyse(text)
-        request = ("query", text, info.form, info.trailing_limit, info.prefixes,
-                   list(default_graphs) if default_graphs is not None else None,
-                   list(named_graphs) if named_graphs is not None else None,
-                   accept, format)
+        request = (
+            "query",
+            text,
+            info.form,
+            info.trailing_limit,
+            info.prefixes,
+            list(default_graphs) if default_graphs is not None else None,
+            list(named_graphs) if named_graphs is not None else None,
+            accept,
+            format,
+        )
         reply = self._pools[lane].run(request, self.timeout if timeout is None else timeout)
         return self._result(reply)
 

@@ -22,6 +22,7 @@ Request ``("query", text, form, trailing_limit, prefixes, default_graphs, named_
 accept, format_param)``; reply ``("ok", kind, media_type, content_type, body, rows,
 truncated, generation)`` or ``("error", code, message, extra)``.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,13 +37,18 @@ import pyoxigraph as ox
 from ..negotiation import GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, choose_format
 
 _RESULTS = {
-    "json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
-    "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV,
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
 }
 _GRAPHS = {
-    "turtle": ox.RdfFormat.TURTLE, "ntriples": ox.RdfFormat.N_TRIPLES,
-    "jsonld": ox.RdfFormat.JSON_LD, "rdfxml": ox.RdfFormat.RDF_XML,
-    "trig": ox.RdfFormat.TRIG, "nquads": ox.RdfFormat.N_QUADS,
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "jsonld": ox.RdfFormat.JSON_LD,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "trig": ox.RdfFormat.TRIG,
+    "nquads": ox.RdfFormat.N_QUADS,
 }
 # The fewest bytes one result row can take in each format (an empty binding).
 _MIN_ROW_BYTES = {"json": 2, "xml": 9, "csv": 2, "tsv": 1}
@@ -118,8 +124,9 @@ def open_generation(generation_dir: str, memory_copy_max_triples: int) -> ox.Sto
 class Executor:
     """The state of one child: the opened store and the generation it belongs to."""
 
-    def __init__(self, current_link: str, base_iri: str, max_rows: int,
-                 memory_copy_max_triples: int = 0):
+    def __init__(
+        self, current_link: str, base_iri: str, max_rows: int, memory_copy_max_triples: int = 0
+    ):
         self.current_link = current_link
         self.memory_copy_max_triples = memory_copy_max_triples
         self.base_iri = base_iri
@@ -131,12 +138,15 @@ class Executor:
         try:
             target = os.readlink(self.current_link)
         except OSError:
-            raise LookupError("no dataset loaded yet: run `migkg build`, then restart or "
-                              "load the dataset") from None
+            raise LookupError(
+                "no dataset loaded yet: run `migkg build`, then restart or load the dataset"
+            ) from None
         if target != self.generation or self.store is None:
             self.store = None
-            self.store = open_generation(os.path.join(os.path.dirname(self.current_link), target),
-                                         self.memory_copy_max_triples)
+            self.store = open_generation(
+                os.path.join(os.path.dirname(self.current_link), target),
+                self.memory_copy_max_triples,
+            )
             self.generation = target
         return self.store
 
@@ -175,8 +185,16 @@ class Executor:
             return ("error", "QUERY_FAILED", f"query evaluation failed: {exc}", {})
 
     def _ok(self, kind, row, body, rows, truncated) -> tuple:
-        return ("ok", kind, row.media_type, row.content_type, body, rows, truncated,
-                self.generation)
+        return (
+            "ok",
+            kind,
+            row.media_type,
+            row.content_type,
+            body,
+            rows,
+            truncated,
+            self.generation,
+        )
 
     def _any(self, store, text, result, prefixes, kwargs, accept, fmt) -> tuple:
         if isinstance(result, ox.QueryBoolean):
@@ -190,11 +208,12 @@ class Executor:
                 triples = triples[: self.max_rows]
             options = {}
             if row.key in ("turtle", "trig") and prefixes:
-                options["prefixes"] = {name: _absolute(self.base_iri, iri)
-                                       for name, iri in prefixes.items()}
+                options["prefixes"] = {
+                    name: _absolute(self.base_iri, iri) for name, iri in prefixes.items()
+                }
             try:
                 body = ox.serialize(triples, format=_GRAPHS[row.key], **options)
-            except ValueError:        # a prefix the serialiser will not take: plain IRIs
+            except ValueError:  # a prefix the serialiser will not take: plain IRIs
                 body = ox.serialize(triples, format=_GRAPHS[row.key])
             return self._ok("graph", row, body, len(triples), truncated)
         # SELECT the lexer did not recognise: the exact, capped path.
@@ -232,7 +251,7 @@ class Executor:
         if not isinstance(result, ox.QuerySolutions):
             return self._any(store, text, result, {}, kwargs, None, row.key)
         cap = self.max_rows
-        sink = _LineCapWriter(cap + 1)          # header line + cap + 1 rows
+        sink = _LineCapWriter(cap + 1)  # header line + cap + 1 rows
         try:
             result.serialize(sink, format=ox.QueryResultsFormat.TSV)
         except _Enough:
@@ -243,24 +262,34 @@ class Executor:
         if row.key == "tsv":
             return self._ok("solutions", row, tsv, rows, truncated)
         solutions = ox.parse_query_results(tsv, ox.QueryResultsFormat.TSV)
-        return self._ok("solutions", row, solutions.serialize(format=_RESULTS[row.key]),
-                        rows, truncated)
+        return self._ok(
+            "solutions", row, solutions.serialize(format=_RESULTS[row.key]), rows, truncated
+        )
 
     def _describe(self, store, iri: str) -> tuple:
         try:
             node = ox.NamedNode(iri)
         except ValueError as exc:
             return ("error", "PROTOCOL_ERROR", f"invalid IRI: {exc}", {})
-        result = store.query("DESCRIBE ?resource",
-                             substitutions={ox.Variable("resource"): node})
+        result = store.query("DESCRIBE ?resource", substitutions={ox.Variable("resource"): node})
         triples = list(islice(result, self.max_rows))
         body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
-        return ("ok", "graph", "application/n-triples", "application/n-triples", body,
-                len(triples), False, self.generation)
+        return (
+            "ok",
+            "graph",
+            "application/n-triples",
+            "application/n-triples",
+            body,
+            len(triples),
+            False,
+            self.generation,
+        )
 
 
-MEMORY_MESSAGE = ("the query needed more memory than a query process may use and was stopped; "
-                  "narrow it (fewer joined patterns, LIMIT, no ORDER BY over huge results)")
+MEMORY_MESSAGE = (
+    "the query needed more memory than a query process may use and was stopped; "
+    "narrow it (fewer joined patterns, LIMIT, no ORDER BY over huge results)"
+)
 
 
 def limit_memory(megabytes: int) -> None:
@@ -274,12 +303,19 @@ def limit_memory(megabytes: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
 
-def main(conn, current_link: str, base_iri: str, max_rows: int,
-         memory_copy_max_triples: int = 0, memory_limit_mb: int = 0, niceness: int = 0) -> None:
+def main(
+    conn,
+    current_link: str,
+    base_iri: str,
+    max_rows: int,
+    memory_copy_max_triples: int = 0,
+    memory_limit_mb: int = 0,
+    niceness: int = 0,
+) -> None:
     """Child entry point: serve requests from ``conn`` until the parent goes away."""
     limit_memory(memory_limit_mb)
     if niceness > 0:
-        os.nice(niceness)   # user queries yield the CPU to the web workers and the page lane
+        os.nice(niceness)  # user queries yield the CPU to the web workers and the page lane
     executor = Executor(current_link, base_iri, max_rows, memory_copy_max_triples)
     while True:
         try:

@@ -15,6 +15,7 @@ sockets from the web worker. A query still running after ``demote_after`` second
 take the CPU only when nothing short wants it; that process is replaced when the query ends
 (an unprivileged process cannot raise its priority back).
 """
+
 from __future__ import annotations
 
 import multiprocessing
@@ -36,8 +37,9 @@ class _Child:
 
     def __init__(self, ctx, args: tuple):
         parent_conn, child_conn = ctx.Pipe(duplex=True)
-        self.process = ctx.Process(target=executor_module.main, args=(child_conn, *args),
-                                   daemon=True, name="migkg-query")
+        self.process = ctx.Process(
+            target=executor_module.main, args=(child_conn, *args), daemon=True, name="migkg-query"
+        )
         self.process.start()
         child_conn.close()
         self.conn = parent_conn
@@ -53,8 +55,9 @@ class _Child:
 class QueryPool:
     """``size`` children answering requests for one store directory."""
 
-    def __init__(self, size: int, child_args: tuple, *, memory_limit_mb: int = 0,
-                 demote_after: float = 0.0):
+    def __init__(
+        self, size: int, child_args: tuple, *, memory_limit_mb: int = 0, demote_after: float = 0.0
+    ):
         self.size = max(1, int(size))
         self._child_args = child_args
         self._ctx = multiprocessing.get_context("spawn")
@@ -62,11 +65,11 @@ class QueryPool:
         self._pid: int | None = None
         self._idle: queue.LifoQueue[_Child] = queue.LifoQueue()
         self._children: list[_Child] = []
-        self.replaced = 0           # children killed at the time limit (for /healthz, tests)
-        self.died = 0               # children that died mid-request and were replaced
-        self.demoted = 0            # children lowered to nice 19 for a long query
-        self.demote_after = float(demote_after)   # seconds before a long query is demoted
-        self.memory_limit_mb = int(memory_limit_mb)   # the children's cap, for error messages
+        self.replaced = 0  # children killed at the time limit (for /healthz, tests)
+        self.died = 0  # children that died mid-request and were replaced
+        self.demoted = 0  # children lowered to nice 19 for a long query
+        self.demote_after = float(demote_after)  # seconds before a long query is demoted
+        self.memory_limit_mb = int(memory_limit_mb)  # the children's cap, for error messages
 
     def _ensure_started(self) -> None:
         if self._pid == os.getpid():
@@ -104,14 +107,17 @@ class QueryPool:
             child = self._idle.get(timeout=timeout)
         except queue.Empty:
             raise StoreUnavailable(
-                f"all {self.size} query processes stayed busy for {timeout:g} s; "
-                "try again later") from None
+                f"all {self.size} query processes stayed busy for {timeout:g} s; try again later"
+            ) from None
         remaining = max(0.001, timeout - (time.monotonic() - started))
         demoted = False
         try:
             child.conn.send(request)
-            if self.demote_after and remaining > self.demote_after \
-                    and not child.conn.poll(self.demote_after):
+            if (
+                self.demote_after
+                and remaining > self.demote_after
+                and not child.conn.poll(self.demote_after)
+            ):
                 # A long query yields the CPU to everything short: its process drops to the
                 # lowest priority (and is replaced afterwards: it cannot be raised back).
                 demoted = self._demote(child)
@@ -123,7 +129,8 @@ class QueryPool:
                     f"the query ran longer than the time limit of {timeout:g} s and was "
                     "stopped; narrow it (LIMIT, more specific patterns) or run it on a copy "
                     "of the dataset (see /.well-known/void for the dumps)",
-                    limit_seconds=timeout)
+                    limit_seconds=timeout,
+                )
             reply = child.conn.recv()
             if demoted:
                 child = self._replace(child)
@@ -140,10 +147,13 @@ class QueryPool:
                 # A read-only query is safe to run again: once, on the fresh child.
                 self._idle.put(child)
                 child = None
-                return self.run(request, max(0.001, timeout - (time.monotonic() - started)),
-                                retry=False)
-            raise QueryFailed(f"the query process failed ({type(exc).__name__}, exit code "
-                              f"{code}) twice and was restarted") from None
+                return self.run(
+                    request, max(0.001, timeout - (time.monotonic() - started)), retry=False
+                )
+            raise QueryFailed(
+                f"the query process failed ({type(exc).__name__}, exit code "
+                f"{code}) twice and was restarted"
+            ) from None
         finally:
             if child is not None:
                 self._idle.put(child)

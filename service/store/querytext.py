@@ -18,6 +18,7 @@ Everything works on a *skeleton*: the text with comments removed, string literal
 IRIs or comments are never mistaken for syntax. The checks err on the side of refusal: a
 ``SERVICE`` keyword is recognised anywhere it is not part of a variable or prefixed name.
 """
+
 from __future__ import annotations
 
 import re
@@ -33,7 +34,9 @@ _TOKENS = re.compile(
                   | \'\'\'(?:(?:\'|\'\')?(?:[^'\\]|\\.))*\'\'\'
                   | "(?:[^"\\\n\r]|\\.)*"
                   | '(?:[^'\\\n\r]|\\.)*')
-    ''', re.VERBOSE | re.DOTALL)
+    ''',
+    re.VERBOSE | re.DOTALL,
+)
 
 # A keyword is a bare word: not the tail of a variable (?x, $x), not part of a prefixed name
 # (ex:service, service:x) and not inside a longer word.
@@ -41,20 +44,27 @@ _KW_BEFORE = r"(?<![\w:?$])"
 _KW_AFTER = r"(?![\w:])"
 _FORM = re.compile(_KW_BEFORE + r"(SELECT|ASK|CONSTRUCT|DESCRIBE)" + _KW_AFTER, re.IGNORECASE)
 _SERVICE = re.compile(
-    _KW_BEFORE + r"SERVICE" + _KW_AFTER
-    + r"(?:\s*SILENT" + _KW_AFTER + r")?\s*"
+    _KW_BEFORE
+    + r"SERVICE"
+    + _KW_AFTER
+    + r"(?:\s*SILENT"
+    + _KW_AFTER
+    + r")?\s*"
     + r"(?:<\#(?P<iri>\d+)>|(?P<pname>[A-Za-z_][\w.\-]*)?:(?P<local>[\w.\-:%]*)|(?P<var>[?$]\w+))?",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _PREFIX = re.compile(_KW_BEFORE + r"PREFIX\s+(?P<name>[\w.\-]*):\s*<\#(?P<iri>\d+)>", re.IGNORECASE)
 _BASE = re.compile(_KW_BEFORE + r"BASE\s*<\#(?P<iri>\d+)>", re.IGNORECASE)
 _PROLOGUE = r"(?:\s*(?:BASE\s*<\#\d+>|PREFIX\s+[\w.\-]*:\s*<\#\d+>))*\s*"
 _UPDATE = re.compile(
-    r"^" + _PROLOGUE
-    + r"(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)" + _KW_AFTER,
-    re.IGNORECASE)
+    r"^" + _PROLOGUE + r"(INSERT|DELETE|LOAD|CLEAR|DROP|CREATE|ADD|MOVE|COPY|WITH)" + _KW_AFTER,
+    re.IGNORECASE,
+)
 _TRAILING_LIMIT = re.compile(
-    _KW_BEFORE + r"(?:LIMIT\s+(?P<a>\d+)(?:\s+OFFSET\s+\d+)?|OFFSET\s+\d+\s+LIMIT\s+(?P<b>\d+))\s*$",
-    re.IGNORECASE)
+    _KW_BEFORE
+    + r"(?:LIMIT\s+(?P<a>\d+)(?:\s+OFFSET\s+\d+)?|OFFSET\s+\d+\s+LIMIT\s+(?P<b>\d+))\s*$",
+    re.IGNORECASE,
+)
 _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 
 
@@ -62,12 +72,12 @@ _ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 class QueryText:
     """What the endpoint needs to know about a query before running it."""
 
-    form: str | None                      # "SELECT", "ASK", "CONSTRUCT", "DESCRIBE" or None
+    form: str | None  # "SELECT", "ASK", "CONSTRUCT", "DESCRIBE" or None
     is_update: bool
-    services: tuple[str | None, ...]      # SERVICE targets; None = not a constant IRI
+    services: tuple[str | None, ...]  # SERVICE targets; None = not a constant IRI
     prefixes: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     trailing_limit: int | None = None
-    depth: int = 0                        # deepest nesting of { }, ( ) and [ ]
+    depth: int = 0  # deepest nesting of { }, ( ) and [ ]
 
 
 def _skeleton(text: str) -> tuple[str, list[str]]:
@@ -75,7 +85,7 @@ def _skeleton(text: str) -> tuple[str, list[str]]:
     parts: list[str] = []
     last = 0
     for match in _TOKENS.finditer(text):
-        parts.append(text[last:match.start()])
+        parts.append(text[last : match.start()])
         kind = match.lastgroup
         if kind == "comment":
             parts.append(" ")
