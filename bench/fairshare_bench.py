@@ -18,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from service.fairshare import FairShare  # noqa: E402
+from service.web.fairshare import FairShare  # noqa: E402
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ def log(*args) -> None:
 
 def query_mix() -> list[tuple[str, str, str]]:
     """``(name, kind, text)``: kind is "example" or "mix"."""
-    from service.sparql import load_examples
+    from service.web.sparql import load_examples
 
     # Federated examples are left out: they call another endpoint (the benchmark talks to
     # loopback only, and in-process Oxigraph would make the outbound request).

@@ -158,7 +158,7 @@ class Server:
 
 def mix(server: Server) -> list[tuple[str, str, dict]]:
     """(kind, url, headers) requests of the researcher mix."""
-    from service.sparql import load_examples
+    from service.web.sparql import load_examples
 
     examples = [e for e in load_examples() if "SERVICE" not in e.query.upper()]
     rows = requests.get(
@@ -274,7 +274,7 @@ def main() -> None:
         help="run through nginx with deploy/nginx/migkg.conf in front",
     )
     args = parser.parse_args()
-    from service.build import build_dataset
+    from service.build.generation import build_dataset
     from service.config import load_config
     from service.store import load_dataset
 

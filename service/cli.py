@@ -39,8 +39,8 @@ def validate(config: dict, paths: tuple[Path, ...], fmt: str | None, quiet: bool
     Exit 0 when the data conforms (warnings are printed), 1 on violations,
     2 on unreadable input (one line: file:line: reason).
     """
-    from .sources import SourceError
-    from .validation import validate_sources
+    from .build.sources import SourceError
+    from .build.validation import validate_sources
 
     try:
         report = validate_sources(config, list(paths) or None, fmt)
@@ -62,8 +62,8 @@ def validate(config: dict, paths: tuple[Path, ...], fmt: str | None, quiet: bool
 @click.pass_obj
 def build(config: dict, out_dir: Path | None) -> None:
     """Validate, then write the dataset (TriG, N-Quads) atomically."""
-    from .build import BuildError, build_dataset
-    from .sources import SourceError
+    from .build.generation import BuildError, build_dataset
+    from .build.sources import SourceError
 
     if out_dir is not None:
         config["DATASET_DIR"] = str(out_dir)
@@ -98,8 +98,8 @@ def build(config: dict, out_dir: Path | None) -> None:
 @click.pass_obj
 def review(config: dict, fmt: str, out: Path | None, doc: str | None) -> None:
     """Every figure in words, in the publication's order: quote, decided reading, interpretation."""
-    from .review import render, review_rows
-    from .sources import SourceError
+    from .build.review import render, review_rows
+    from .build.sources import SourceError
 
     try:
         rows = review_rows(config)
@@ -124,7 +124,7 @@ def review(config: dict, fmt: str, out: Path | None, doc: str | None) -> None:
 @click.pass_obj
 def serve(config: dict, host: str | None, port: int | None, workers: int | None, dev: bool) -> None:
     """Serve the built dataset (SPARQL endpoint and pages)."""
-    from .serving import run
+    from .web.serving import run
 
     for key, value in (("HOST", host), ("PORT", port), ("WORKERS", workers)):
         if value is not None:
@@ -192,8 +192,8 @@ def link(
     name: str | None,
 ) -> None:
     """Find Wikidata candidates for unlinked entities, or accept reviewed ones (--accept)."""
-    from . import linking
-    from .sources import SourceError, load
+    from .build import linking
+    from .build.sources import SourceError, load
 
     endpoint = endpoint or linking.DEFAULT_ENDPOINT
     try:

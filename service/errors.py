@@ -155,7 +155,7 @@ _HTTP_CODES = {
 def _render(status: int, code: str, message: str, extra: dict[str, Any], headers: dict[str, str]):
     from flask import current_app, jsonify, make_response, render_template, request
 
-    from .negotiation import parse_accept, prefers_html
+    from .web.negotiation import parse_accept, prefers_html
 
     accept = request.headers.get("Accept")
     if prefers_html(accept):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from rdflib import Dataset, URIRef
 
+from service.build.sources import LoadedSources, load
 from service.config import load_config
 from service.namespaces import MIGKG
-from service.sources import LoadedSources, load
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
@@ -54,7 +54,7 @@ def built_dataset_dir() -> Path:
     """Run the real build once per session into a temporary folder."""
     import tempfile
 
-    from service.build import build_dataset
+    from service.build.generation import build_dataset
 
     out = Path(tempfile.mkdtemp(prefix="migkg-build-"))
     build_dataset(config(DATASET_DIR=str(out)))

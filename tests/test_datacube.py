@@ -7,7 +7,7 @@ from kgsupport import iri, mutated, real_sources
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from service import datacube
+from service.build import datacube
 from service.namespaces import QB, SDMX_DIMENSION, SDMX_MEASURE
 
 

@@ -16,9 +16,9 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL, PROV, XSD
 from sparql_endpoint import Endpoint
 
-from service import linking
+from service.build import linking
+from service.build.validation import validate_sources
 from service.namespaces import MIG, VOID
-from service.validation import validate_sources
 
 # Items shaped like Wikidata's: labels and aliases, P31 class, P17 country, P571 inception.
 # The item numbers are fixture values for these tests only, not real Wikidata identifiers.

@@ -26,7 +26,7 @@ from rdflib import Literal
 from test_pages_escaping import PAYLOAD, QUOTES, _lit
 
 from service.config import load_config
-from service.pages import bind, load_query
+from service.web.pages import bind, load_query
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 LIMIT = 5

@@ -8,11 +8,11 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from service.charts import Point, Series, compact_number, line_chart, nice_ticks
 from service.iris import IriScheme, is_safe_iri, kind_of
 from service.namespaces import MIGKG
-from service.pages import bind, format_number, load_query
-from service.search import LabelIndex, normalise
+from service.web.charts import Point, Series, compact_number, line_chart, nice_ticks
+from service.web.pages import bind, format_number, load_query
+from service.web.search import LabelIndex, normalise
 
 BASE = MIGKG  # the persistent namespace: the same wherever the service runs
 SCHEME = IriScheme(BASE)
@@ -135,7 +135,7 @@ def test_bind_appends_a_values_clause_with_rdflib_terms_and_refuses_unsafe_iris(
 def test_every_page_query_parses_with_its_bindings():
     import pyoxigraph as ox
 
-    from service.pages import _QUERIES  # noqa: F401 (cache filled by load_query)
+    from service.web.pages import _QUERIES  # noqa: F401 (cache filled by load_query)
 
     store = ox.Store()
     names = [

@@ -16,7 +16,7 @@ from kgsupport import built_dataset_dir
 from netsupport import NGINX, Nginx, client_address, gunicorn_workers, session_from
 
 from service.errors import TooManyRequests
-from service.fairshare import FairShare, client_identity
+from service.web.fairshare import FairShare, client_identity
 
 JSON = {"Accept": "application/json"}
 ASK = "ASK { ?s ?p ?o }"

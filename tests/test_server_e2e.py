@@ -245,7 +245,7 @@ def test_access_log_lines_are_json_with_query_time(server, endpoint):
 
 
 def test_gunicorn_options_follow_the_configuration():
-    from service.serving import gunicorn_options
+    from service.web.serving import gunicorn_options
 
     options = gunicorn_options(
         {

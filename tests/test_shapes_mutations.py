@@ -12,6 +12,7 @@ from kgsupport import ROOT, config, iri, mutated
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, SKOS, TIME, XSD
 
+from service.build.validation import validate_loaded
 from service.namespaces import (
     ELI,
     MIG,
@@ -22,7 +23,6 @@ from service.namespaces import (
     UNIT,
     VOID,
 )
-from service.validation import validate_loaded
 
 OBS = iri("id/observation/web-gi-population-wb-2024")
 SHARE = iri("id/observation/mpl-t1-immigration-share-cis-2009")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.sparql import load_examples, parse_example
+from service.web.sparql import load_examples, parse_example
 
 EXAMPLES = load_examples()
 

@@ -1,10 +1,10 @@
-"""Content negotiation (service.negotiation), table-driven."""
+"""Content negotiation (service.web.negotiation), table-driven."""
 
 from __future__ import annotations
 
 import pytest
 
-from service.negotiation import (
+from service.web.negotiation import (
     GRAPH_FORMATS,
     RESULT_FORMATS,
     NotAcceptable,

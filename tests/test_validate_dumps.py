@@ -177,7 +177,7 @@ def test_a_copy_under_another_namespace_validates_the_same_way(runs):
 
 
 def test_the_turtle_dump_is_the_merge_and_the_trig_dump_keeps_the_graphs(runs):
-    from service.rdf_files import read
+    from service.build.rdf_files import read
 
     trig = read(runs["dataset.trig.gz"][0])
     merged = read(runs["dataset.ttl.gz"][0])

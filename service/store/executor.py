@@ -34,7 +34,7 @@ from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
-from ..negotiation import GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, choose_format
+from ..web.negotiation import GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, choose_format
 
 _RESULTS = {
     "json": ox.QueryResultsFormat.JSON,

@@ -45,7 +45,7 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import http_date
 
-from .errors import (
+from ..errors import (
     MalformedQuery,
     NotAcceptableError,
     ProtocolError,
@@ -54,10 +54,10 @@ from .errors import (
     UnsupportedMediaType,
     UpdateRefused,
 )
+from ..namespaces import DATASET, MIGKG
+from ..store.querytext import analyse
 from .fairshare import client_identity
-from .namespaces import DATASET, MIGKG
 from .negotiation import GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, choose_format, prefers_html
-from .store.querytext import analyse
 from .urls import external_url
 
 bp = Blueprint("sparql", __name__)

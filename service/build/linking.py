@@ -32,7 +32,7 @@ from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, XSD
 from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, SPARQLWrapperException
 
-from .namespaces import DATASET, ID, MIG, VOID, bind_prefixes
+from ..namespaces import DATASET, ID, MIG, VOID, bind_prefixes
 
 TOOL_VERSION = "migkg link 0.1.0"
 DEFAULT_ENDPOINT = "https://query.wikidata.org/sparql"
@@ -88,7 +88,9 @@ def _query_file(name: str) -> str:
 
 
 def _types() -> dict:
-    return json.loads(resources.files("service").joinpath("linking_types.json").read_text("utf-8"))
+    return json.loads(
+        resources.files(__package__).joinpath("linking_types.json").read_text("utf-8")
+    )
 
 
 # --------------------------------------------------------------------------- entities

@@ -15,7 +15,7 @@ from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
 from . import datacube
-from .namespaces import MIG, SH
+from ..namespaces import MIG, SH
 from .rdf_files import DEFAULT_GRAPH
 from .sources import LoadedSources, SourceError, load
 

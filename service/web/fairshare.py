@@ -37,7 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import TooManyRequests
+from ..errors import TooManyRequests
 
 __all__ = ["FairShare", "Usage", "client_identity"]
 

@@ -22,7 +22,7 @@ from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
 from .entailment import materialise_types
-from .namespaces import GRAPH, MIGKG
+from ..namespaces import GRAPH, MIGKG
 from .rdf_files import DEFAULT_GRAPH, SourceError, is_rdf_file, read
 
 __all__ = ["LoadedSources", "SourceError", "SourceFile", "discover", "load"]

@@ -54,8 +54,8 @@ def _configure_logging() -> None:
 
 def run(config: dict[str, Any], dev: bool = False) -> None:
     """Load the built dataset if it is newer than the store, then serve until interrupted."""
-    from .store import DatasetLoadError, load_dataset
-    from .store.embedded import read_dataset_version
+    from ..store import DatasetLoadError, load_dataset
+    from ..store.embedded import read_dataset_version
 
     _configure_logging()
     if read_dataset_version(config["DATASET_DIR"]) is not None:
@@ -75,7 +75,7 @@ def run(config: dict[str, Any], dev: bool = False) -> None:
             config["DATASET_DIR"],
         )
     if dev:
-        from . import create_app
+        from .app import create_app
 
         app = create_app(config)
         app.run(host=config["HOST"], port=int(config["PORT"]), threaded=True, debug=False)
@@ -89,7 +89,7 @@ def run(config: dict[str, Any], dev: bool = False) -> None:
                 self.cfg.set(key, value)
 
         def load(self):
-            from . import create_app
+            from .app import create_app
 
             _configure_logging()
             return create_app(config)

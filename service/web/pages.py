@@ -66,10 +66,10 @@ from flask import (
 from markupsafe import Markup, escape
 from rdflib import Literal, URIRef
 
+from ..errors import MigkgError, NotAcceptableError, error_body
+from ..iris import DOCUMENT_FORMATS, EXTENSIONS, IriScheme, is_safe_iri, is_web_iri
+from ..namespaces import DATASET, MIGKG
 from .charts import Point, Series, line_chart
-from .errors import MigkgError, NotAcceptableError, error_body
-from .iris import DOCUMENT_FORMATS, EXTENSIONS, IriScheme, is_safe_iri, is_web_iri
-from .namespaces import DATASET, MIGKG
 from .negotiation import GRAPH_FORMATS, NotAcceptable, choose_format, parse_accept, prefers_html
 from .search import LabelIndex
 from .urls import external_url
@@ -1816,7 +1816,7 @@ def _turtle(nquads: Path) -> Iterable[bytes]:
     """The merge of all graphs as Turtle (pyoxigraph: parse N-Quads, drop graph names)."""
     import pyoxigraph as ox
 
-    from .namespaces import PREFIXES
+    from ..namespaces import PREFIXES
 
     triples = dict.fromkeys(
         ox.Triple(q.subject, q.predicate, q.object)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .namespaces import MIGKG, bind_prefixes
+from ..namespaces import MIGKG, bind_prefixes
 from .sources import load
 from .validation import ValidationReport, validate_loaded
 
