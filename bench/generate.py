@@ -18,7 +18,9 @@ authorities, and laws with ELI status and amendments. It starts from the real bu
 Output: ``<out>/dataset.nq`` and ``<out>/version.json`` in the layout ``migkg build`` writes
 (every triple in a named graph). The same seed gives the same bytes.
 
-Usage: ``python bench/generate.py --real var/dataset --out bench/out/bench50``
+Usage: ``python bench/generate.py --real var/generations --out bench/out/bench50`` (the real
+dataset from ``migkg build``'s generations folder; the output is a dataset folder that
+``bench/generation_bench.py`` publishes as a generation).
 """
 
 from __future__ import annotations
@@ -103,10 +105,25 @@ def _real_resources(nquads: str, base: str, kind: str) -> list[str]:
     return sorted(set(pattern.findall(nquads)))
 
 
+def _read_real(real_dir: Path) -> tuple[str, list[str]]:
+    """The real dataset's N-Quads and graph names, from a generations folder (``migkg build``
+    output, its ``current`` generation) or a folder holding ``dataset.nq``."""
+    import gzip
+
+    current = real_dir / "current"
+    if current.exists():
+        nquads = gzip.decompress((current / "dumps" / "dataset.nq.gz").read_bytes())
+        meta = json.loads((current / "meta.json").read_text(encoding="utf-8"))
+        return nquads.decode("utf-8"), [g["iri"] for g in meta["graphs"]]
+    text = (real_dir / "dataset.nq").read_text(encoding="utf-8")
+    graphs = sorted(set(re.findall(r" <([^>]*)> \.$", text, re.MULTILINE)))
+    return text, graphs
+
+
 def generate(real_dir: Path, out: Path, *, seed: int = 2024, density: float = 0.22) -> dict:
     started = time.perf_counter()
-    real = (real_dir / "dataset.nq").read_text(encoding="utf-8")
-    stamp = json.loads((real_dir / "version.json").read_text(encoding="utf-8"))
+    real, real_graphs = _read_real(real_dir)
+    stamp = {"graphs": real_graphs}
     base = re.match(r"^(.*)graph/[^/]+$", stamp["graphs"][0]).group(1)
     rng = random.Random(seed)
     w = Writer()

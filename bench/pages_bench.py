@@ -146,7 +146,7 @@ def in_process(dataset: Path, store: Path, size: int) -> tuple[dict, dict[str, l
             "cold_median_ms": round(statistics.median(times), 2),
             "cold_p95_ms": round(_percentile(times, 0.95), 2),
         }
-    cold_app.extensions["kg_store"].close()
+    cold_app.extensions["kg_current"].served().store.close()
     warm_app = create_app(
         {"DATASET_DIR": str(dataset), "STORE_DIR": str(store), "ACCESS_LOG": False}
     )
@@ -164,7 +164,7 @@ def in_process(dataset: Path, store: Path, size: int) -> tuple[dict, dict[str, l
             warm_median_ms=round(statistics.median(times), 3),
             warm_p95_ms=round(_percentile(times, 0.95), 3),
         )
-    warm_app.extensions["kg_store"].close()
+    warm_app.extensions["kg_current"].served().store.close()
     results["_catalog_seconds"] = round(catalog_seconds, 2)
     return results, paths
 
@@ -243,7 +243,7 @@ def single_pages(dataset: Path, store: Path, pages: list[str]) -> dict:
             "bytes": len(response.data),
             "cold_median_ms": round(statistics.median(times), 2),
         }
-    app.extensions["kg_store"].close()
+    app.extensions["kg_current"].served().store.close()
     return results
 
 

@@ -57,18 +57,29 @@ def validate(config: dict, paths: tuple[Path, ...], fmt: str | None, quiet: bool
     "out_dir",
     type=click.Path(path_type=Path),
     default=None,
-    help="Output folder (default var/dataset).",
+    help="Generations folder (default GENERATIONS_DIR: var/generations).",
 )
+@click.option(
+    "--force", is_flag=True, help="Publish even if the current generation holds this version."
+)
+@click.option("--quiet", is_flag=True, help="Print only the summary line.")
 @click.pass_obj
-def build(config: dict, out_dir: Path | None) -> None:
-    """Validate, then write the dataset (TriG, N-Quads) atomically."""
-    from .build.generation import BuildError, build_dataset
+def build(config: dict, out_dir: Path | None, force: bool, quiet: bool) -> None:
+    """Validate, then publish a new dataset generation (store, catalogue, dumps, figures
+    table, descriptions) and switch `current` to it; a running server follows within
+    GENERATION_POLL_SECONDS. A failed or interrupted build leaves `current` untouched."""
+    from .build.generation import BuildError, build_generation
     from .build.sources import SourceError
 
     if out_dir is not None:
-        config["DATASET_DIR"] = str(out_dir)
+        config["GENERATIONS_DIR"] = str(out_dir)
+
+    def progress(message: str) -> None:
+        if not quiet:
+            click.echo(f"build: {message}", err=True)
+
     try:
-        result = build_dataset(config)
+        result = build_generation(config, force=force, progress=progress)
     except SourceError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

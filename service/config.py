@@ -24,10 +24,18 @@ DEFAULTS: dict[str, Any] = {
     "ONTOLOGY_DIR": str(PROJECT_ROOT / "ontology"),
     "GRAPH_DATA_DIR": str(PROJECT_ROOT / "graph_data"),
     "SHAPES_DIR": str(PROJECT_ROOT / "shapes"),
-    # Build output: the publishable dataset (TriG and N-Quads) and its version stamp.
-    "DATASET_DIR": str(PROJECT_ROOT / "var" / "dataset"),
-    # Persistent Oxigraph store (RocksDB directory) the server queries.
-    "STORE_DIR": str(PROJECT_ROOT / "var" / "store"),
+    # The published dataset generations (service/generations.py): `migkg build` writes a new
+    # folder and switches the `current` symlink; the server only reads.
+    "GENERATIONS_DIR": str(PROJECT_ROOT / "var" / "generations"),
+    # Generations the build keeps (the newest; never the one `current` names). The previous
+    # one stays so that requests started on it can finish after a switch.
+    "KEEP_GENERATIONS": 3,
+    # Seconds between a server worker's looks at `current` (a readlink); a new generation is
+    # verified and served within this delay. 0: only at startup (and on SIGHUP).
+    "GENERATION_POLL_SECONDS": 1.0,
+    # What the server itself writes at run time (the fair-share database), never inside
+    # GENERATIONS_DIR.
+    "STATE_DIR": str(PROJECT_ROOT / "var" / "state"),
     # Serving.
     "HOST": "127.0.0.1",
     "PORT": 8080,
@@ -38,7 +46,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_RESULT_ROWS": 10_000,
     # SERVICE endpoints a federated query may contact; empty = SERVICE refused.
     "SERVICE_ALLOWLIST": [],
-    # Store backend, chosen once at startup: "embedded" (pyoxigraph in STORE_DIR).
+    # Store backend, chosen once at startup: "embedded" (pyoxigraph over GENERATIONS_DIR).
     "STORE_BACKEND": "embedded",
     # Query child processes per server worker for the SPARQL endpoint (each opens the store
     # read-only; one running past QUERY_TIMEOUT is killed and replaced). With
@@ -68,7 +76,7 @@ DEFAULTS: dict[str, Any] = {
     # Reverse proxies whose X-Forwarded-For names the client (comma-separated addresses);
     # from anyone else the header is ignored.
     "TRUSTED_PROXIES": [],
-    # The fair-share state shared by the workers (empty: fairshare.sqlite in STORE_DIR).
+    # The fair-share state shared by the workers (empty: fairshare.sqlite in STATE_DIR).
     "FAIRSHARE_DB": "",
     # Query children copy the store into memory when it has at most this many triples
     # (index lookups 4-5x faster than on RocksDB; ~0.1 s and a few MB per child for the real
@@ -91,9 +99,6 @@ DEFAULTS: dict[str, Any] = {
     # Indicator and country pages with more figures than this are faceted: an index of their
     # areas (sections) and the figures of one of them, chosen by ?area= (?section=).
     "PAGE_MAX_FIGURES": 500,
-    # Gzip dumps, checksums and manifest made for /downloads, one folder per dataset version
-    # (empty: a "downloads" folder next to STORE_DIR).
-    "DOWNLOADS_DIR": "",
 }
 
 _INT_KEYS = {
@@ -111,9 +116,16 @@ _INT_KEYS = {
     "MAX_QUERY_DEPTH",
     "CLIENT_MAX_CONCURRENT",
     "QUERY_NICENESS",
+    "KEEP_GENERATIONS",
 }
 _BOOL_KEYS = {"ACCESS_LOG"}
-_FLOAT_KEYS = {"QUERY_TIMEOUT", "CLIENT_QUERY_SECONDS", "CLIENT_WINDOW", "QUERY_DEMOTE_AFTER"}
+_FLOAT_KEYS = {
+    "QUERY_TIMEOUT",
+    "CLIENT_QUERY_SECONDS",
+    "CLIENT_WINDOW",
+    "QUERY_DEMOTE_AFTER",
+    "GENERATION_POLL_SECONDS",
+}
 _LIST_KEYS = {"SERVICE_ALLOWLIST", "TRUSTED_PROXIES"}
 
 

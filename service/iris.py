@@ -112,6 +112,15 @@ class IriScheme:
         path = self.local_path(iri)
         return kind_of(path) if path is not None else "external"
 
+    def fallback_label(self, iri: str) -> str:
+        """What to show for an entity without a label: its slug, or the IRI's last segment."""
+        path = self.local_path(iri)
+        if path is not None:
+            parts = path.split("/", 2)
+            return parts[2] if len(parts) == 3 else path
+        cut = max(iri.rfind("#"), iri.rfind("/"))
+        return iri[cut + 1 :] or iri
+
     # -- path -> IRI ----------------------------------------------------------------------
     def iri_for(self, path: str) -> str | None:
         """The IRI a request path (without the leading ``/``) names, or None when the path is

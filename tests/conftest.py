@@ -3,7 +3,9 @@ gunicorn server. Nothing is built at import time and ``os.environ`` is never cha
 
 * ``built_dataset`` → the real dataset, built once per session by ``migkg build --out <tmp>``.
 * ``make_app(**config)`` → a Flask app over the tiny fixture dataset (``tests/fixtures/dataset``)
-  unless ``DATASET_DIR`` is given; its store lives in a fresh temporary directory.
+  unless ``DATASET_DIR`` names another "dataset folder" (one holding ``dataset.nq``): the
+  fixtures publish it as a generation (``kgsupport.generations_for``) and pass the app its
+  ``GENERATIONS_DIR``; runtime state (the fair share) lives in a fresh temporary directory.
 * ``app`` / ``client`` → the default app and its test client.
 * ``built_app`` / ``built_client`` → an app over the real built dataset (one per module).
 * ``free_port()`` → an unused TCP port on 127.0.0.1.
@@ -46,8 +48,18 @@ def built_dataset() -> Path:
     from kgsupport import built_dataset_dir
 
     out = built_dataset_dir()
-    assert (out / "dataset.nq").is_file() and (out / "version.json").is_file()
+    assert (out / "dataset.nq").is_file()
     return out
+
+
+def _served_settings(settings: dict) -> dict:
+    """``DATASET_DIR`` (a test's dataset folder) → ``GENERATIONS_DIR`` publishing it."""
+    from kgsupport import generations_for
+
+    dataset = settings.pop("DATASET_DIR", None)
+    if dataset is not None and "GENERATIONS_DIR" not in settings:
+        settings["GENERATIONS_DIR"] = str(generations_for(dataset))
+    return settings
 
 
 class AppFactory:
@@ -63,18 +75,19 @@ class AppFactory:
         settings = {
             "TESTING": True,
             "DATASET_DIR": str(FIXTURE_DATASET),
-            "STORE_DIR": str(self._tmp.mktemp("store")),
+            "STATE_DIR": str(self._tmp.mktemp("state")),
             "ACCESS_LOG": False,
             "QUERY_TIMEOUT": 20.0,
         }
         settings.update(config)
-        app = create_app(settings)
+        app = create_app(_served_settings(settings))
         self._apps.append(app)
         return app
 
     def close(self) -> None:
         for app in self._apps:
-            app.extensions["kg_store"].close()
+            app.extensions["kg_current"].close()
+            app.extensions["kg_engine"].close()
         self._apps.clear()
 
 
@@ -97,9 +110,7 @@ def make_module_app(tmp_path_factory):
 @pytest.fixture(scope="module")
 def built_app(make_module_app, built_dataset, tmp_path_factory):
     """An app over the real built dataset with a downloads folder of its own, one per module."""
-    return make_module_app(
-        DATASET_DIR=str(built_dataset), DOWNLOADS_DIR=str(tmp_path_factory.mktemp("downloads"))
-    )
+    return make_module_app(DATASET_DIR=str(built_dataset))
 
 
 @pytest.fixture(scope="module")
@@ -159,14 +170,16 @@ class ServerFactory:
         workdir = self._tmp.mktemp("server")
         settings = {
             "DATASET_DIR": str(FIXTURE_DATASET),
-            "STORE_DIR": str(workdir / "store"),
+            "STATE_DIR": str(workdir / "state"),
             "HOST": "127.0.0.1",
             "PORT": str(port),
             "WORKERS": "2",
         }
-        settings.update(
-            {k: (",".join(v) if isinstance(v, list) else str(v)) for k, v in config.items()}
-        )
+        settings.update(config)
+        settings = {
+            k: (",".join(v) if isinstance(v, list) else str(v))
+            for k, v in _served_settings(settings).items()
+        }
         env = dict(os.environ)
         env.update({f"MIGKG_{key}": value for key, value in settings.items()})
         log_path = workdir / "server.log"

@@ -50,15 +50,51 @@ def mutated(remove=(), add=()) -> LoadedSources:
 
 
 @functools.lru_cache(maxsize=1)
-def built_dataset_dir() -> Path:
-    """Run the real build once per session into a temporary folder."""
+def built_generations() -> Path:
+    """Run the real build (``migkg build``) once per session; its generations folder."""
     import tempfile
 
-    from service.build.generation import build_dataset
+    from service.build.generation import build_generation
 
-    out = Path(tempfile.mkdtemp(prefix="migkg-build-"))
-    build_dataset(config(DATASET_DIR=str(out)))
-    return out
+    root = Path(tempfile.mkdtemp(prefix="migkg-build-")) / "generations"
+    build_generation(config(GENERATIONS_DIR=str(root)))
+    return root
+
+
+@functools.lru_cache(maxsize=1)
+def built_dataset_dir() -> Path:
+    """A folder holding the real build's ``dataset.nq`` (its published dump, uncompressed):
+    what tests read the dataset from, and the "dataset folder" the app fixtures accept as
+    ``DATASET_DIR`` (:func:`generations_for`)."""
+    import gzip
+
+    root = built_generations()
+    folder = root.parent / "dataset"
+    folder.mkdir(exist_ok=True)
+    dump = root / "current" / "dumps" / "dataset.nq.gz"
+    (folder / "dataset.nq").write_bytes(gzip.decompress(dump.read_bytes()))
+    _GENERATIONS[str(folder.resolve())] = root
+    return folder
+
+
+_GENERATIONS: dict[str, Path] = {}
+
+
+def generations_for(dataset_dir: Path | str) -> Path:
+    """A generations folder serving the N-Quads of a test "dataset folder" (``dataset.nq``:
+    a fixture, or a dataset a test wrote), published once per folder and session with the
+    build's own :func:`service.build.generation.publish`."""
+    import tempfile
+
+    from service.build.generation import publish
+
+    key = str(Path(dataset_dir).resolve())
+    root = _GENERATIONS.get(key)
+    if root is None:
+        root = Path(tempfile.mkdtemp(prefix="migkg-gen-")) / "generations"
+        publish((Path(dataset_dir) / "dataset.nq").read_bytes(), root)
+        _GENERATIONS[key] = root
+    return root
 
 
 @functools.lru_cache(maxsize=1)

@@ -3,6 +3,9 @@ file and line, and a build that never damages the previous dataset."""
 
 from __future__ import annotations
 
+import gzip
+import hashlib
+import json
 import os
 import shutil
 import subprocess
@@ -38,7 +41,7 @@ def env_for(root: Path, dataset: Path | None = None) -> dict:
         "MIGKG_SHAPES_DIR": str(root / "shapes"),
     }
     if dataset:
-        env["MIGKG_DATASET_DIR"] = str(dataset)
+        env["MIGKG_GENERATIONS_DIR"] = str(dataset)
     return env
 
 
@@ -88,23 +91,58 @@ def test_missing_file_exits_2(tmp_path):
     assert "Traceback" not in result.stderr
 
 
-def test_build_writes_trig_nquads_and_version(tmp_path):
-    out = tmp_path / "dataset"
+def _generation_files(root: Path) -> set[str]:
+    folder = root / "current"
+    found = {p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()}
+    return {name for name in found if not name.startswith("store/")}
+
+
+def test_build_publishes_one_generation_and_switches_current(tmp_path):
+    out = tmp_path / "generations"
     result = run("build", "--out", str(out))
     assert result.returncode == 0, result.stderr
-    assert {p.name for p in out.iterdir()} == {"dataset.nq", "dataset.trig", "version.json"}
-    import json
-
-    meta = json.loads((out / "version.json").read_text())
-    assert meta["triples"] == (out / "dataset.nq").read_text().count("\n")
+    assert "published" in result.stdout
+    generations = [p.name for p in out.iterdir() if p.name.startswith("gen-")]
+    assert len(generations) == 1 and os.readlink(out / "current") == generations[0]
+    assert _generation_files(out) == {
+        "meta.json",
+        "catalogue.sqlite",
+        "dumps/dataset.trig.gz",
+        "dumps/dataset.nq.gz",
+        "dumps/dataset.ttl.gz",
+        "dumps/links.nt.gz",
+        "dumps/SHA256SUMS",
+        "figures.csv.gz",
+        "figures.csv-metadata.json",
+        "descriptions/void.ttl",
+        "descriptions/dcat.ttl",
+        "descriptions/sd.ttl",
+    }
+    meta = json.loads((out / "current" / "meta.json").read_text())
+    nquads = gzip.decompress((out / "current" / "dumps" / "dataset.nq.gz").read_bytes())
+    assert meta["version"] == hashlib.sha256(nquads).hexdigest()[:16]
     assert len(meta["graphs"]) == 5  # ontology, reference, mpl-2015, profile-2024, links
+    assert meta["source_commit"] and meta["built"]
+    assert (out / "current" / "store").is_dir()
+    # the same sources again: nothing new is published; --force publishes anyway
+    again = run("build", "--out", str(out))
+    assert again.returncode == 0 and "unchanged" in again.stdout
+    assert os.readlink(out / "current") == generations[0]
+    forced = run("build", "--out", str(out), "--force")
+    assert forced.returncode == 0 and os.readlink(out / "current") != generations[0]
+
+
+def _published(root: Path) -> tuple:
+    """What a server would see: the generation ``current`` names and its meta.json."""
+    target = os.readlink(root / "current")
+    return target, (root / target / "meta.json").read_bytes()
 
 
 def _rebuild_with(data_copy: Path, out: Path, relative: str, edit) -> tuple:
     """Build once, then build again with one source file edited; the file is restored after.
-    Returns (second build's result, dataset files before, dataset files after)."""
+    Returns (second build's result, what was published before, what is published after)."""
     assert run("build", env=env_for(data_copy, out)).returncode == 0
-    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    before = _published(out)
     target = data_copy / relative
     original = target.read_text()
     target.write_text(edit(original))
@@ -112,14 +150,15 @@ def _rebuild_with(data_copy: Path, out: Path, relative: str, edit) -> tuple:
         result = run("build", env=env_for(data_copy, out))
     finally:
         target.write_text(original)
-    return result, before, {p.name: p.read_bytes() for p in out.iterdir()}
+    assert not list(out.glob(".build-*")), "a failed build leaves no half-made generation"
+    return result, before, _published(out)
 
 
 def test_failed_build_keeps_the_previous_dataset(data_copy, tmp_path):
     # a violation: a role assignment without its role
     failed, before, after = _rebuild_with(
         data_copy,
-        tmp_path / "dataset",
+        tmp_path / "generations",
         "graph_data/mpl-2015/roles.ttl",
         lambda text: text.replace("org:role role:policy-shaping-body ;", ""),
     )
@@ -131,7 +170,7 @@ def test_failed_build_keeps_the_previous_dataset(data_copy, tmp_path):
 def test_build_with_a_syntax_error_keeps_the_previous_dataset(data_copy, tmp_path):
     failed, before, after = _rebuild_with(
         data_copy,
-        tmp_path / "dataset",
+        tmp_path / "generations",
         "graph_data/reference/areas.ttl",
         lambda text: text + "\n<unterminated",
     )

@@ -1,4 +1,4 @@
-"""The tidy table of figures (service/figures_table.py) gives back the graph's triples.
+"""The tidy table of figures (service/build/figures_table.py) gives back the graph's triples.
 
 The round trip: the table and its metadata are read by ``csvw`` (PyPI, cldf/csvw), a
 processor of the W3C "Model for Tabular Data and Metadata on the Web" and "Metadata
@@ -34,8 +34,8 @@ import pytest
 from csvw import Table
 from kgsupport import PREFIXES, built_store
 
-from service import figures_table
-from service.figures_table import METADATA_NAME, TABLE_NAME, write_figures_table
+from service.build import figures_table
+from service.build.figures_table import METADATA_NAME, TABLE_NAME, write_figures_table
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -58,12 +58,13 @@ def csvw_minimal_rdf(metadata_path: Path, csv_path: Path) -> set[ox.Triple]:
     """The RDF that csv2rdf section 4.6 (minimal mode) generates from the table, with cells,
     URI templates and datatypes as the ``csvw`` package reads them.
 
-    Tried first, and not used: ``pycsvw`` 1.0.2 substitutes only ``{name}`` (not RFC 6570
-    ``{+name}``) and needs Python's removed ``distutils``; ``csvwlib`` 0.3.2 fetches every
-    file over HTTP, reads ``{+name}`` in an aboutUrl as a column named ``+name``, turns
-    decimals into floats and fails on empty decimal cells; npm's ``rdf-parser-csvw`` 1.1.0
-    (and the ``@zazuko`` fork 0.17.0, which also emits a triple for a null cell with a
-    valueUrl) has no ``separator`` and needs the metadata as RDF.
+    Tried on this table first, and not used: ``pycsvw`` 1.0.2 fetches the CSVW JSON-LD context
+    from the web (no network here) and substitutes only ``{name}``, not RFC 6570 ``{+name}``;
+    ``csvwlib`` 0.3.2 reads files over HTTP only, fails on an empty decimal cell
+    (``IndexError``) and on ``{+observation}`` (read as a column named ``+observation``), and
+    turns decimals into floats; npm's ``rdf-parser-csvw`` 1.1.0 has no ``separator`` and takes
+    the metadata as an RDF dataset (its ``@zazuko`` fork 0.17.0 also emits a triple for a null
+    cell with a valueUrl).
     """
     table = Table.from_file(metadata_path)
     store = ox.Store()
@@ -85,7 +86,8 @@ def _cell_triples(table, column, row: dict, row_number: int, default_subject):
         return
     value = None if column.virtual else row.get(column.header)
     value_url = column.inherit("valueUrl")
-    # Tabular Data Model 6.4: the value URL is null if the cell value is null (not virtual).
+    # Tabular Data Model, "Parsing Cells": the value URL is null when the cell value is null
+    # (and the column is not virtual).
     if value_url and (column.virtual or value is not None):
         objects = [_expanded(table, value_url, row, row_number, column)]
     elif isinstance(value, list):

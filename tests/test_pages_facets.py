@@ -137,7 +137,6 @@ def test_every_new_page_query_parses_with_its_bindings():
     entity, area = BASE + "id/x/y", BASE + "id/area/z"
     section = [{"publication": BASE + "id/publication/p", "section": Literal("Table 1")}]
     queries = [
-        bind(load_query("figure-count"), scope=BASE + "p", entity=entity),
         bind(load_query("indicator-areas"), entity=entity),
         bind(load_query("indicator-area-figures"), entity=entity, area=area),
         bind(load_query("country-sections"), entity=entity),

@@ -238,7 +238,7 @@ def test_unknown_iri_for_rdf_and_json_clients(client):
     ],
 )
 def test_malformed_slugs_never_reach_a_query(client, app, monkeypatch, path):
-    store = app.extensions["kg_store"]
+    store = app.extensions["kg_current"].served().store
     calls = []
     original = store.query
     monkeypatch.setattr(
@@ -404,16 +404,27 @@ def test_search_page_works_without_javascript(client):
 
 def test_downloads_gzip_dumps_with_checksums_and_dcat(client):
     html = soup(client.get("/downloads", headers=HTML))
-    names = [a.get_text() for a in html.select("#downloads a")]
-    assert names == ["dataset.trig.gz", "dataset.nq.gz", "dataset.ttl.gz", "links.nt.gz"]
-    sums = client.get("/downloads/SHA256SUMS").get_data(as_text=True)
+    listed = [a.get_text() for a in html.select("#downloads a")]
+    assert listed == [
+        "dataset.trig.gz",
+        "dataset.nq.gz",
+        "dataset.ttl.gz",
+        "links.nt.gz",
+        "figures.csv.gz",
+        "figures.csv-metadata.json",
+    ]
+    with client.get("/downloads/SHA256SUMS") as response:
+        sums = response.get_data(as_text=True)
     expected = dict(reversed(line.split("  ")) for line in sums.strip().splitlines())
+    names = listed[:4]
+    assert sorted(expected) == sorted(names)
     nquads = (built_dataset_dir() / "dataset.nq").read_bytes()
     for name in names:
-        response = client.get(f"/downloads/{name}")
-        assert response.status_code == 200
-        assert hashlib.sha256(response.data).hexdigest() == expected[name]
-        data = gzip.decompress(response.data)
+        with client.get(f"/downloads/{name}") as response:
+            assert response.status_code == 200
+            assert hashlib.sha256(response.data).hexdigest() == expected[name]
+            assert response.headers["ETag"] == f'"{expected[name]}"'
+            data = gzip.decompress(response.data)
         if name == "dataset.nq.gz":
             assert data == nquads
         elif name == "dataset.trig.gz":
@@ -452,6 +463,21 @@ def test_downloads_gzip_dumps_with_checksums_and_dcat(client):
         assert dcat.value(distribution, DCAT.byteSize) is not None
     negotiated = client.get("/downloads", headers={"Accept": "application/ld+json"})
     assert negotiated.mimetype == "application/ld+json"
+
+
+def test_a_download_is_a_static_file_with_etag_and_ranges(client):
+    with client.get("/downloads/dataset.nq.gz") as full:
+        etag, body = full.headers["ETag"], full.data
+        assert full.headers["Accept-Ranges"] == "bytes"
+        assert full.headers["Digest"].startswith("sha-256=")
+    with client.get("/downloads/dataset.nq.gz", headers={"If-None-Match": etag}) as again:
+        assert again.status_code == 304 and again.data == b""
+    with client.get("/downloads/dataset.nq.gz", headers={"Range": "bytes=10-99"}) as part:
+        assert part.status_code == 206
+        assert part.headers["Content-Range"] == f"bytes 10-99/{len(body)}"
+        assert part.data == body[10:100]
+    with client.get("/downloads/dataset.nq.gz", headers={"Range": f"bytes={len(body)}-"}) as bad:
+        assert bad.status_code == 416
 
 
 def test_general_information_block_is_in_the_publications_order(client):

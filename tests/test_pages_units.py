@@ -12,7 +12,7 @@ from service.iris import IriScheme, is_safe_iri, kind_of
 from service.namespaces import MIGKG
 from service.web.charts import Point, Series, compact_number, line_chart, nice_ticks
 from service.web.pages import bind, format_number, load_query
-from service.web.search import LabelIndex, normalise
+from service.web.search import NameIndex, normalise
 
 BASE = MIGKG  # the persistent namespace: the same wherever the service runs
 SCHEME = IriScheme(BASE)
@@ -135,8 +135,6 @@ def test_bind_appends_a_values_clause_with_rdflib_terms_and_refuses_unsafe_iris(
 def test_every_page_query_parses_with_its_bindings():
     import pyoxigraph as ox
 
-    from service.web.pages import _QUERIES  # noqa: F401 (cache filled by load_query)
-
     store = ox.Store()
     names = [
         "outgoing",
@@ -158,28 +156,14 @@ def test_every_page_query_parses_with_its_bindings():
         store.query(bind(load_query(name), entity=BASE + "id/x/y"), base_iri=BASE)
     for name in ("breakdowns-indicator", "breakdowns-area"):
         store.query(bind(load_query(name), entity=BASE + "id/x/y"), base_iri=BASE)
-    dims = (
-        "indicator",
-        "area",
-        "period",
-        "sex",
-        "counterpart",
-        "ethnic",
-        "permit",
-        "offence",
-        "region",
-        "facility",
-    )
-    store.query(
-        bind(
-            load_query("observation-siblings"),
-            entity=BASE + "id/x/y",
-            **{d: BASE + "id/x/" + d for d in dims},
-        ),
-        base_iri=BASE,
-    )
-    for name in ("index", "periods", "countries", "issued"):
-        store.query(load_query(name), base_iri=BASE)
+    from importlib import resources
+
+    from service import queries
+
+    for folder in ("catalogue", "descriptions", "build", "review"):
+        for entry in resources.files("service.queries").joinpath(folder).iterdir():
+            if entry.name.endswith(".rq"):
+                store.query(queries.load_query(f"{folder}/{entry.name[:-3]}"))
 
 
 # -- search -------------------------------------------------------------------------------
@@ -204,7 +188,7 @@ KINDS = {iri: SCHEME.kind(iri) for iri, _, _ in NAMES}
 
 @pytest.fixture(scope="module")
 def index():
-    return LabelIndex(NAMES, LABELS, KINDS)
+    return NameIndex.from_names(NAMES, LABELS, KINDS)
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ def test_concurrency_is_counted_across_workers_and_per_client(workers):
     assert usage.concurrent == 2
     with pytest.raises(TooManyRequests) as refused:
         one.admit("127.0.0.2")
-    assert refused.value.status == 429 and refused.value.headers()["Retry-After"] == "1"
+    assert refused.value.code == "RATE_LIMITED" and refused.value.headers()["Retry-After"] == "1"
     other, _ = two.admit("127.0.0.3")  # another client is not held back
     one.release(first, "127.0.0.2", 0.1)
     again, _ = two.admit("127.0.0.2")
@@ -193,7 +193,7 @@ def test_ordinary_nesting_is_fine(client):
 
 def test_a_read_whose_query_process_is_killed_is_answered_by_a_fresh_one(make_app):
     app = make_app(QUERY_PROCESSES=1)
-    store = app.extensions["kg_store"]
+    store = app.extensions["kg_current"].served().store
     store.query(ASK, lane="sparql")  # start the child
     outcome = {}
 
@@ -262,7 +262,7 @@ def test_six_runaway_queries_from_one_client_do_not_delay_another(start_server):
 
 def test_user_queries_run_at_a_lower_cpu_priority_than_pages(make_app):
     app = make_app(QUERY_PROCESSES=1, QUERY_NICENESS=5)
-    store = app.extensions["kg_store"]
+    store = app.extensions["kg_current"].served().store
     store.query(ASK, lane="sparql")
     store.query(ASK)  # the page lane
     base = os.getpriority(os.PRIO_PROCESS, 0)
@@ -315,7 +315,7 @@ def test_behind_the_reference_nginx_a_killed_worker_loses_no_read(
 
 def test_a_long_query_drops_to_the_lowest_cpu_priority_and_its_process_is_replaced(make_app):
     app = make_app(QUERY_PROCESSES=1, QUERY_DEMOTE_AFTER=0.3)
-    store = app.extensions["kg_store"]
+    store = app.extensions["kg_current"].served().store
     store.query(ASK, lane="sparql")
     (child,) = store.pool._children
     base = os.getpriority(os.PRIO_PROCESS, child.process.pid)

@@ -4,6 +4,7 @@ error and limit. RDF answers are parsed back into graphs; HTML with BeautifulSou
 from __future__ import annotations
 
 import csv
+import gzip
 import io
 import json
 import socket
@@ -568,7 +569,7 @@ def test_void_description(client, app):
     response = client.get("/.well-known/void", headers={"Accept": "text/turtle"})
     graph = Graph().parse(data=response.data, format="turtle")
     dataset = next(graph.subjects(RDF.type, VOID.Dataset))
-    meta = app.extensions["kg_store"].metadata()
+    meta = app.extensions["kg_current"].served().store.metadata()
     assert int(graph.value(dataset, VOID.triples)) == meta["triples"]
     assert (dataset, VOID.sparqlEndpoint, URIRef("http://localhost/sparql")) in graph
     subsets = set(graph.objects(dataset, VOID.subset))
@@ -578,15 +579,16 @@ def test_void_description(client, app):
     )
     assert set(graph.objects(dataset, VOID.exampleResource))
     dumps = [str(d) for d in graph.objects(dataset, VOID.dataDump)]
-    assert "http://localhost/download/dataset.nq" in dumps
-    dump = client.get("/download/dataset.nq")
-    assert dump.status_code == 200 and dump.mimetype == "application/n-quads"
-    assert client.get("/download/secrets.txt").status_code == 404
+    assert "http://localhost/downloads/dataset.nq.gz" in dumps
+    with client.get("/downloads/dataset.nq.gz") as dump:
+        assert dump.status_code == 200 and dump.mimetype == "application/gzip"
+        assert gzip.decompress(dump.data).count(b"\n") >= meta["triples"] > 0
+    assert client.get("/downloads/secrets.txt").status_code == 404
 
 
 def test_healthz_reports_store_count_and_version(client, app):
     body = client.get("/healthz").get_json()
-    store = app.extensions["kg_store"]
+    store = app.extensions["kg_current"].served().store
     assert body["ok"] is True and body["store"] == "reachable"
     assert body["triples"] == store.triple_count() and body["version"] == store.version()
 
@@ -594,7 +596,7 @@ def test_healthz_reports_store_count_and_version(client, app):
 def test_etag_last_modified_and_304(client, app):
     first = client.get("/sparql", query_string={"query": SELECT_OBS})
     etag = first.headers["ETag"]
-    assert app.extensions["kg_store"].version() in etag
+    assert app.extensions["kg_current"].served().store.version() in etag
     assert first.headers["Last-Modified"] and "max-age" in first.headers["Cache-Control"]
     again = client.get(
         "/sparql", query_string={"query": SELECT_OBS}, headers={"If-None-Match": etag}

@@ -1,18 +1,21 @@
-"""The store contract (service.store): loading, atomic swaps, queries, caps, time limit."""
+"""The store contract (service.store): a view bound to one generation, queries, caps, time
+limit, and generations swapped under readers."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, URIRef
 
+from service import generations as gens
+from service.build.generation import publish
 from service.errors import MalformedQuery, QueryTimeout, StoreUnavailable
 from service.namespaces import MIGKG
-from service.store import DatasetLoadError, EmbeddedStore, Store, load_dataset, open_store
+from service.store import BoundStore, Store, open_engine
 
 sys_path_fixtures = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_DATASET = sys_path_fixtures / "dataset"
@@ -27,14 +30,29 @@ RUNAWAY = (
 
 def _config(tmp_path, **extra):
     config = {
-        "DATASET_DIR": str(FIXTURE_DATASET),
-        "STORE_DIR": str(tmp_path / "store"),
+        "GENERATIONS_DIR": str(tmp_path / "generations"),
         "QUERY_TIMEOUT": 20.0,
         "MAX_RESULT_ROWS": 10_000,
         "QUERY_PROCESSES": 1,
     }
     config.update(extra)
     return config
+
+
+def open_store(config: dict, dataset: Path = FIXTURE_DATASET) -> BoundStore:
+    """Publish ``dataset/dataset.nq`` as a generation (once per folder) and open the store
+    view bound to it; ``close()`` closes the engine."""
+    root = Path(config["GENERATIONS_DIR"])
+    if gens.current(root) is None and dataset is not None:
+        publish((dataset / "dataset.nq").read_bytes(), root)
+    return _bound(open_engine(config), root)
+
+
+def _bound(engine, root: Path) -> BoundStore:
+    name = gens.current(root)
+    bound = engine.at(name, gens.verify(root / name).meta if name else None)
+    bound.close = engine.close
+    return bound
 
 
 @pytest.fixture(params=[0, 250_000], ids=["rocksdb", "memory-copy"])
@@ -64,7 +82,8 @@ def test_embedded_store_satisfies_the_store_protocol(store):
 
 def test_loads_fixture_with_named_graphs_and_version(store):
     stamp = json.loads((FIXTURE_DATASET / "version.json").read_text())
-    assert store.version() == stamp["version"]
+    nquads = (FIXTURE_DATASET / "dataset.nq").read_bytes()
+    assert store.version() == hashlib.sha256(nquads).hexdigest()[:16]
     assert store.triple_count() == stamp["triples"]
     graphs = {g["iri"] for g in store.metadata()["graphs"]}
     assert graphs == set(stamp["graphs"])
@@ -184,7 +203,7 @@ def test_time_limit_kills_the_query_and_the_store_keeps_answering(tmp_path):
 
 
 def test_no_dataset_means_store_unavailable(tmp_path):
-    empty = open_store(_config(tmp_path, DATASET_DIR=str(tmp_path / "nothing")))
+    empty = open_store(_config(tmp_path), dataset=None)
     try:
         with pytest.raises(StoreUnavailable):
             empty.query("ASK {}")
@@ -199,69 +218,60 @@ TRIG_V2 = """
 """
 
 
-def test_reload_swaps_atomically_and_failed_load_keeps_old_data(tmp_path, store):
-    old_version = store.version()
-    dataset_v2 = tmp_path / "v2"
-    stamp = _write_dataset(dataset_v2, TRIG_V2)
-    meta = load_dataset(dataset_v2, store.store_dir)
-    assert meta["version"] == stamp["version"] != old_version
-    # the same open store (and its running child) now sees only the new generation
-    assert store.version() == stamp["version"]
+def _count(store) -> int:
     result = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", format="json")
-    assert json.loads(result.body)["results"]["bindings"][0]["n"]["value"] == "2"
-
-    broken = tmp_path / "broken"
-    shutil.copytree(dataset_v2, broken)
-    (broken / "dataset.nq").write_text("<http://a> <http://b> .\n", encoding="utf-8")
-    stamp_broken = dict(stamp, version=_sha_prefix(broken / "dataset.nq"))
-    (broken / "version.json").write_text(json.dumps(stamp_broken), encoding="utf-8")
-    with pytest.raises(DatasetLoadError):
-        load_dataset(broken, store.store_dir)
-    assert store.version() == stamp["version"]
-    result = store.query(
-        "ASK { <http://example.org/a> <http://example.org/version> 2 }", format="json"
-    )
-    assert json.loads(result.body)["boolean"] is True
+    return int(json.loads(result.body)["results"]["bindings"][0]["n"]["value"])
 
 
-def test_inconsistent_build_is_refused(tmp_path):
-    folder = tmp_path / "inconsistent"
-    shutil.copytree(FIXTURE_DATASET, folder)
-    with open(folder / "dataset.nq", "a", encoding="utf-8") as handle:
-        handle.write("<http://a> <http://b> <http://c> <http://g> .\n")
-    with pytest.raises(DatasetLoadError, match="does not match version.json"):
-        load_dataset(folder, tmp_path / "store")
+def test_a_view_answers_from_its_generation_after_a_new_one_is_published(tmp_path, store):
+    old_version, old_count = store.version(), store.triple_count()
+    root = store.engine.root
+    stamp = _write_dataset(tmp_path / "v2", TRIG_V2)
+    generation, published = publish((tmp_path / "v2" / "dataset.nq").read_bytes(), root)
+    assert published and generation.version != old_version
+    # the view taken before the switch still answers from the old generation ...
+    assert _count(store) == old_count
+    # ... a view of the new one sees only the new data, through the same query children
+    fresh = store.engine.at(generation.name, generation.meta)
+    assert fresh.version() == generation.version and _count(fresh) == 2 == stamp["triples"]
+    assert _count(store) == old_count
 
 
-def test_readers_during_swaps_see_one_generation_or_the_other(tmp_path, store):
-    """Queries racing with reloads count either the old data or the new, never a mix."""
+def test_unparsable_nquads_publish_nothing(tmp_path, store):
+    root = store.engine.root
+    before = gens.current(root)
+    with pytest.raises(SyntaxError):
+        publish(b"<http://a> <http://b> .\n", root)
+    assert gens.current(root) == before
+    assert not list(root.glob(".build-*"))
+    assert json.loads(store.query("ASK { ?s ?p ?o }", format="json").body)["boolean"] is True
+
+
+def test_readers_during_switches_see_the_generation_they_started_on(tmp_path, store):
+    """Queries racing with publications: a view pinned to a generation counts its data only;
+    a view of each new generation counts the new data, never a mix."""
     v2 = tmp_path / "v2"
     _write_dataset(v2, TRIG_V2)
+    root = store.engine.root
     old_count = store.triple_count()
-    seen = set()
-    errors = []
+    seen, fresh_seen, errors = set(), set(), []
 
     def reader():
         for _ in range(40):
             try:
-                result = store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }", format="json")
-                seen.add(int(json.loads(result.body)["results"]["bindings"][0]["n"]["value"]))
+                seen.add(_count(store))
+                fresh_seen.add(_count(_bound(store.engine, root)))
             except Exception as exc:  # noqa: BLE001 - recorded and asserted below
                 errors.append(exc)
 
     thread = threading.Thread(target=reader)
     thread.start()
     for source in (v2, FIXTURE_DATASET, v2):
-        load_dataset(source, store.store_dir, force=True)
+        publish((source / "dataset.nq").read_bytes(), root, force=True)
     thread.join()
     assert not errors
-    assert seen <= {old_count, 2}
-
-
-def _sha_prefix(path: Path) -> str:
-    import hashlib
-
-    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    assert seen == {old_count}
+    assert fresh_seen <= {old_count, 2}
 
 
 def test_unknown_backend_is_rejected(tmp_path):
@@ -270,4 +280,6 @@ def test_unknown_backend_is_rejected(tmp_path):
 
 
 def test_embedded_store_class_is_the_default_backend(store):
-    assert isinstance(store, EmbeddedStore)
+    from service.store import EmbeddedStore
+
+    assert isinstance(store.engine, EmbeddedStore)

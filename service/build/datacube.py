@@ -9,19 +9,11 @@ grouped equivalent (ic-12-grouped.rq) instead, and the tests show the two agree.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from importlib import resources
 
 import pyoxigraph as ox
 from rdflib import Graph
 
-PREFIXES = """PREFIX rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-PREFIX eg: <http://example.org/ns#>
-PREFIX qb: <http://purl.org/linked-data/cube#>
-"""
+from ..queries import PREFIX_BLOCK, load_query
 
 #: constraint id -> query file used by validation
 VALIDATION_QUERIES = {
@@ -51,7 +43,8 @@ VALIDATION_QUERIES = {
 
 
 def query_text(name: str) -> str:
-    return PREFIXES + resources.files("service.queries.datacube").joinpath(name).read_text("utf-8")
+    """The text of the query ``datacube/<name>`` (with the project's PREFIX block)."""
+    return load_query("datacube/" + name.removesuffix(".rq"))
 
 
 def description(name: str) -> str:
@@ -93,7 +86,7 @@ def _instances(store: ox.Store, name: str) -> list[str]:
     props = [
         row[0]
         for row in store.query(
-            PREFIXES
+            PREFIX_BLOCK
             + "SELECT DISTINCT ?p WHERE { ?list a qb:HierarchicalCodeList ; qb:parentChildProperty ?p }"
         )
     ]

@@ -1,24 +1,58 @@
-"""``migkg build``: validate the sources, then publish the dataset.
+"""``migkg build``: sources → validation → a complete generation → the ``current`` switch.
 
-Output (in config["DATASET_DIR"]): ``dataset.trig`` and ``dataset.nq`` (every triple in its
-named graph) and ``version.json`` (content hash, build time, triple count, graph names).
-Each file is written to a temporary file in the same folder and renamed over the old one,
-``version.json`` last: a failed or interrupted build leaves the previous dataset in place.
+The build is the only writer of ``GENERATIONS_DIR`` (layout: :mod:`service.generations`).
+Steps, each into ``.build-<ns>/`` until the last:
+
+1. read the sources and validate them (:mod:`.sources`, :mod:`.validation`); a violation stops
+   the build before anything is written;
+2. serialise the dataset (N-Quads, sorted: its SHA-256 prefix is the dataset version) and
+   bulk-load it into a RocksDB store with the default-graph merge (:mod:`.store_loader`),
+   compacted, with the statistics VoID and the service description publish;
+3. the pages' catalogue (:mod:`.catalogue`), the gzipped dumps with ``SHA256SUMS``
+   (:mod:`.dumps`), the figures table with its CSVW metadata (:mod:`.figures_table`)
+   and the VoID, DCAT and service descriptions (:mod:`.descriptions`);
+4. ``meta.json`` last, listing the size and SHA-256 of every file; the folder is renamed to
+   ``gen-<version>-<ns>`` and ``current`` switched to it (rename of a symlink), then old
+   generations are pruned to ``KEEP_GENERATIONS``.
+
+One build at a time holds ``GENERATIONS_DIR/.build.lock`` (flock). A build that fails or is
+killed leaves ``current`` untouched; the next build removes its leftovers. When the dataset
+version equals the current generation's, nothing is published (``--force`` builds anyway).
 """
 
 from __future__ import annotations
 
+import fcntl
+import gc
 import hashlib
 import json
+import logging
 import os
-import tempfile
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from .. import generations as gens
+from ..config import PROJECT_ROOT
 from ..namespaces import MIGKG, bind_prefixes
+from .catalogue import write_catalogue
+from .descriptions import write_descriptions
+from .dumps import write_dumps
+from .figures_table import write_figures_table
 from .sources import load
+from .store_loader import load_store
 from .validation import ValidationReport, validate_loaded
+
+log = logging.getLogger("migkg.build")
+
+__all__ = ["BuildError", "BuildResult", "build_generation", "publish"]
 
 
 class BuildError(Exception):
@@ -31,58 +65,207 @@ class BuildError(Exception):
 
 @dataclass
 class BuildResult:
-    out_dir: Path
+    generation: Path
     version: str
     triples: int
     graphs: list[str]
     report: ValidationReport
+    published: bool
+    seconds: float
 
     def summary(self) -> str:
+        warnings = f"{len(self.report.warnings)} consistency warnings (see `migkg validate`)"
+        if not self.published:
+            return (
+                f"dataset {self.version} unchanged: {self.generation} stays current "
+                f"({warnings}; --force publishes it again)"
+            )
         return (
-            f"built {self.out_dir}: {self.triples} triples in {len(self.graphs)} named graphs, "
-            f"version {self.version}; {len(self.report.warnings)} consistency warnings "
-            f"(see `migkg validate`)"
+            f"published {self.generation} in {self.seconds:.1f} s: {self.triples} triples in "
+            f"{len(self.graphs)} named graphs, version {self.version}; {warnings}"
         )
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+@contextmanager
+def _build_lock(root: Path) -> Iterator[None]:
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".build.lock", "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _source_commit() -> str | None:
+    """The checkout's commit (with ``-dirty`` when it has changes), None outside git."""
     try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=PROJECT_ROOT,
+            text=True,
+            capture_output=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=PROJECT_ROOT,
+            text=True,
+            capture_output=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return head + ("-dirty" if dirty else "")
 
 
-def build_dataset(config: dict) -> BuildResult:
+def _file_list(folder: Path) -> dict[str, dict[str, Any]]:
+    """Size and SHA-256 of every file of the generation; size only inside the store."""
+    files: dict[str, dict[str, Any]] = {}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        relative = path.relative_to(folder).as_posix()
+        entry: dict[str, Any] = {"size": path.stat().st_size}
+        if not relative.startswith(gens.STORE + "/"):
+            entry["sha256"] = gens.sha256_file(path)
+        files[relative] = entry
+    return files
+
+
+def _step(progress: Callable[[str], None] | None, message: str) -> None:
+    log.info("build: %s", message)
+    if progress:
+        progress(message)
+
+
+def build_generation(
+    config: dict, *, force: bool = False, progress: Callable[[str], None] | None = None
+) -> BuildResult:
+    """Validate the sources and publish them as a new generation (see the module docstring).
+
+    :raises BuildError: validation failed (nothing written).
+    :raises SourceError: unreadable input (nothing written).
+    """
+    started = time.perf_counter()
+    _step(progress, "reading and validating the sources")
     sources = load(config)
     report = validate_loaded(config, sources)
     if not report.conforms:
         raise BuildError(report)
     dataset = sources.dataset
     bind_prefixes(dataset)
-    nquads = "".join(sorted(dataset.serialize(format="nquads").splitlines(keepends=True))).encode(
-        "utf-8"
-    )
+    nquads = canonical_nquads(dataset.serialize(format="nquads", encoding="utf-8"))
     trig = dataset.serialize(format="trig").encode("utf-8")
-    graphs = sorted(str(ctx.identifier) for ctx in dataset.graphs() if len(ctx))
+    graphs = sorted(str(g.identifier) for g in dataset.graphs() if len(g))
+    generation, published = publish(
+        nquads,
+        Path(config["GENERATIONS_DIR"]),
+        trig=trig,
+        force=force,
+        progress=progress,
+        keep=int(config.get("KEEP_GENERATIONS", 3)),
+    )
+    return BuildResult(
+        generation.path,
+        generation.version,
+        nquads.count(b"\n"),
+        graphs,
+        report,
+        published,
+        time.perf_counter() - started,
+    )
+
+
+def canonical_nquads(data: bytes) -> bytes:
+    """The N-Quads with canonical blank-node labels (Oxigraph's canonicalisation), one quad
+    per line, sorted: the same dataset always gives the same bytes, so its SHA-256 (the
+    dataset version) changes exactly when the data does. (rdflib labels blank nodes anew in
+    every run.)"""
+    import pyoxigraph as ox
+
+    dataset = ox.Dataset(ox.parse(data, format=ox.RdfFormat.N_QUADS))
+    dataset.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
+    lines = ox.serialize(dataset, format=ox.RdfFormat.N_QUADS).splitlines(keepends=True)
+    return b"".join(sorted(lines))
+
+
+def publish(
+    nquads: bytes,
+    root: Path,
+    *,
+    trig: bytes | None = None,
+    force: bool = False,
+    keep: int = 3,
+    progress: Callable[[str], None] | None = None,
+) -> tuple[gens.Generation, bool]:
+    """Write ``nquads`` (every triple in a named graph) as a new generation in ``root`` and
+    switch ``current`` to it; the generation and whether it was published (False: the current
+    generation already holds this version and ``force`` is false).
+
+    The build calls this after validation; tests call it to publish fixture datasets.
+
+    :raises SyntaxError: unparsable N-Quads (nothing published).
+    """
+    root = Path(root)
     version = hashlib.sha256(nquads).hexdigest()[:16]
-    out = Path(config["DATASET_DIR"])
-    out.mkdir(parents=True, exist_ok=True)
-    _atomic_write(out / "dataset.nq", nquads)
-    _atomic_write(out / "dataset.trig", trig)
-    triples = nquads.count(b"\n")
-    meta = {
-        "version": version,
-        "built": datetime.now(UTC).isoformat(timespec="seconds"),
-        "triples": triples,
-        "graphs": graphs,
-        "namespace": MIGKG,
-    }
-    _atomic_write(out / "version.json", (json.dumps(meta, indent=2) + "\n").encode("utf-8"))
-    return BuildResult(out, version, triples, graphs, report)
+    with _build_lock(root):
+        gens.remove_stale_builds(root)
+        in_use = gens.current(root)
+        if in_use and not force:
+            try:
+                existing = gens.verify(root / in_use, checksums=False)
+            except gens.GenerationError:
+                existing = None
+            if existing is not None and existing.version == version:
+                return existing, False
+        work = gens.new_build_dir(root)
+        try:
+            _step(progress, f"loading the store of version {version}")
+            store, statistics = load_store(nquads, work / gens.STORE)
+            _hold("store")
+            _step(progress, "writing the catalogue")
+            catalogue = write_catalogue(store, work / gens.CATALOGUE)
+            _step(progress, "writing the dumps, the figures table and the descriptions")
+            write_dumps(work / gens.DUMPS, nquads=nquads, trig=trig)
+            write_figures_table(store, work)
+            _hold("files")
+            meta = {
+                "version": version,
+                "built": datetime.now(UTC).isoformat(timespec="seconds"),
+                "source_commit": _source_commit(),
+                "namespace": MIGKG,
+                "catalogue": catalogue,
+                **statistics,
+            }
+            write_descriptions(store, work / gens.DESCRIPTIONS, meta, work / gens.DUMPS)
+            del store
+            gc.collect()
+            meta["files"] = _file_list(work)
+            _write_json(work / gens.META, meta)
+            name = gens.generation_name(version)
+            os.replace(work, root / name)
+            _hold("switch")
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+        _step(progress, f"switching current to {name}")
+        gens.switch_current(root, name)
+        gens.prune(root, keep)
+    return gens.verify(root / name, checksums=False), True
+
+
+def _hold(point: str) -> None:
+    """Fault injection for the tests (``MIGKG_BUILD_HOLD=<point>``): announce ``point`` on
+    stderr and wait, so that a test can kill the build exactly there."""
+    if os.environ.get("MIGKG_BUILD_HOLD") == point:
+        print(f"build holding at {point}", file=sys.stderr, flush=True)
+        time.sleep(600)
+
+
+def _write_json(path: Path, data: dict) -> None:
+    with open(path, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+        handle.flush()
+        os.fsync(handle.fileno())

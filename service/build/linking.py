@@ -33,6 +33,7 @@ from SPARQLWrapper import JSON, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import EndPointInternalError, SPARQLWrapperException
 
 from ..namespaces import DATASET, ID, MIG, VOID, bind_prefixes
+from ..queries import load_query
 
 TOOL_VERSION = "migkg link 0.1.0"
 DEFAULT_ENDPOINT = "https://query.wikidata.org/sparql"
@@ -84,7 +85,7 @@ class Candidate:
 
 
 def _query_file(name: str) -> str:
-    return resources.files("service.queries.linking").joinpath(name).read_text("utf-8")
+    return load_query("linking/" + name.removesuffix(".rq"))
 
 
 def _types() -> dict:

@@ -15,11 +15,11 @@ import csv
 import io
 from collections import defaultdict
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from ..queries import load_query
 from .sources import load
 
 __all__ = ["ReviewRow", "review_rows", "render"]
@@ -88,7 +88,7 @@ def review_rows(config: dict) -> list[ReviewRow]:
     store.load(
         sources.dataset.serialize(format="nquads").encode("utf-8"), format=ox.RdfFormat.N_QUADS
     )
-    query = resources.files("service.queries").joinpath("review/observations.rq").read_text("utf-8")
+    query = load_query("review/observations")
     results = store.query(query, use_default_graph_as_union=True)
     names = [v.value for v in results.variables]
     quotes = _quotes(config)

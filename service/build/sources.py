@@ -21,8 +21,8 @@ from pathlib import Path
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 
-from .entailment import materialise_types
 from ..namespaces import GRAPH, MIGKG
+from .entailment import materialise_types
 from .rdf_files import DEFAULT_GRAPH, SourceError, is_rdf_file, read
 
 __all__ = ["LoadedSources", "SourceError", "SourceFile", "discover", "load"]

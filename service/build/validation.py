@@ -14,8 +14,8 @@ from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, URIRef
 from rdflib.namespace import RDF, RDFS, SKOS
 
-from . import datacube
 from ..namespaces import MIG, SH
+from . import datacube
 from .rdf_files import DEFAULT_GRAPH
 from .sources import LoadedSources, SourceError, load
 

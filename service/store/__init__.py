@@ -1,17 +1,20 @@
-"""The store interface the web layer talks to, and :func:`open_store`.
+"""The store interface the web layer talks to, and :func:`open_engine`.
 
-A backend answers four questions and returns the same types whatever it is:
+An engine runs over the published generations (:mod:`service.generations`);
+``engine.at(generation, meta)`` gives the view one request uses, the :class:`Store`:
 
-* ``query(text, *, accept, format, default_graphs, named_graphs)`` → :class:`QueryResult`,
-  the result already serialised in the negotiated format (the web layer streams the bytes; it
-  never rebuilds rows in Python);
+* ``query(text, *, format, graph_format, default_graphs, named_graphs, timeout, lane)`` →
+  :class:`QueryResult`, the result already serialised in the format the web layer resolved
+  (a key of :mod:`service.formats`; the store never sees an ``Accept`` header), which the web
+  layer streams as they are;
 * ``describe(iri)`` → an rdflib ``Graph``;
 * ``triple_count()`` → int, ``version()`` → the dataset version string (or None);
-* ``metadata()`` → the statistics VoID and the service description publish.
+* ``metadata()`` → the generation's ``meta.json`` (statistics VoID and the service
+  description publish).
 
-The backend is chosen once, at startup, by ``STORE_BACKEND``. Only ``"embedded"`` (a
-pyoxigraph store in ``STORE_DIR``, :mod:`service.store.embedded`) exists today; a remote SPARQL
-1.1 server can be added as another class with the same methods, without touching the web layer.
+The engine is chosen once, at startup, by ``STORE_BACKEND``. Only ``"embedded"`` (pyoxigraph
+child processes opening each generation's RocksDB store, :mod:`service.store.embedded`) exists
+today; a remote SPARQL 1.1 engine can be added as another class with the same methods.
 """
 
 from __future__ import annotations
@@ -19,17 +22,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
-from .embedded import DatasetLoadError, EmbeddedStore, QueryResult, load_dataset
+from .embedded import BoundStore, EmbeddedStore, QueryResult
 
-__all__ = [
-    "Store",
-    "QueryResult",
-    "open_store",
-    "load_dataset",
-    "DatasetLoadError",
-    "EmbeddedStore",
-    "BACKENDS",
-]
+__all__ = ["Store", "QueryResult", "open_engine", "EmbeddedStore", "BoundStore", "BACKENDS"]
 
 
 @runtime_checkable
@@ -38,8 +33,8 @@ class Store(Protocol):
         self,
         text: str,
         *,
-        accept: str | None = None,
-        format: str | None = None,
+        format: str | None = "json",
+        graph_format: str | None = None,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
@@ -56,14 +51,12 @@ class Store(Protocol):
 
     def ping(self) -> bool: ...
 
-    def close(self) -> None: ...
-
 
 BACKENDS = {"embedded": EmbeddedStore}
 
 
-def open_store(config: Mapping[str, Any]) -> Store:
-    """The configured backend, with the built dataset loaded if it is newer than the store.
+def open_engine(config: Mapping[str, Any]) -> EmbeddedStore:
+    """The configured engine (it opens nothing until the first query).
 
     :raises ValueError: for an unknown ``STORE_BACKEND``.
     """
@@ -72,6 +65,4 @@ def open_store(config: Mapping[str, Any]) -> Store:
         backend = BACKENDS[name]
     except KeyError:
         raise ValueError(f"STORE_BACKEND={name!r}: expected one of {sorted(BACKENDS)}") from None
-    store = backend(config)
-    store.ensure_loaded()
-    return store
+    return backend(config)

@@ -18,8 +18,13 @@ no result row becomes a Python dict. The result-row cap (``MAX_RESULT_ROWS``) is
   asked for;
 * graphs (``CONSTRUCT``/``DESCRIBE``) are cut after cap triples.
 
-Request ``("query", text, form, trailing_limit, prefixes, default_graphs, named_graphs,
-accept, format_param)``; reply ``("ok", kind, media_type, content_type, body, rows,
+Each message is ``(generation name, request)``: the child opens that generation of the
+generations folder (keeping the two most recent open), so a web request pinned to one
+generation is answered from it even while the server switches to the next. Request
+``("query", text, form, trailing_limit, prefixes, default_graphs, named_graphs,
+results_format, graph_format)`` (format keys the web layer resolved: the one for solutions and
+booleans, the one for graphs; either may be None when the client accepts none of that kind);
+reply ``("ok", kind, media_type, content_type, body, rows,
 truncated, generation)`` or ``("error", code, message, extra)``.
 """
 
@@ -34,7 +39,7 @@ from urllib.parse import urljoin
 
 import pyoxigraph as ox
 
-from ..web.negotiation import GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, choose_format
+from ..formats import GRAPH_FORMATS, RESULT_FORMATS, by_key
 
 _RESULTS = {
     "json": ox.QueryResultsFormat.JSON,
@@ -64,6 +69,23 @@ def _absolute(base: str, iri: str) -> str:
         return iri
     resolved = urljoin(base, iri)
     return resolved + "#" if iri.endswith("#") and not resolved.endswith("#") else resolved
+
+
+class _NoFormat(Exception):
+    """The client accepts no format of the kind of result the query produced."""
+
+    def __init__(self, table):
+        self.supported = [row.media_type for row in table]
+        super().__init__(
+            "this query's result can be returned as one of: " + ", ".join(self.supported)
+        )
+
+
+def _row(table, key: str | None):
+    row = by_key(table, key)
+    if row is None:
+        raise _NoFormat(table)
+    return row
 
 
 class _Enough(Exception):
@@ -107,7 +129,7 @@ def open_generation(generation_dir: str, memory_copy_max_triples: int) -> ox.Sto
     90-row SELECT of the benchmark, 2.1 ms against 0.47 ms), and copying the 14 k-triple
     Kazakhstan dataset takes ~0.1 s per child. Larger generations stay on disk.
     """
-    store = ox.Store.read_only(os.path.join(generation_dir, "db"))
+    store = ox.Store.read_only(os.path.join(generation_dir, "store"))
     if memory_copy_max_triples > 0:
         try:
             with open(os.path.join(generation_dir, "meta.json"), encoding="utf-8") as handle:
@@ -122,33 +144,32 @@ def open_generation(generation_dir: str, memory_copy_max_triples: int) -> ox.Sto
 
 
 class Executor:
-    """The state of one child: the opened store and the generation it belongs to."""
+    """The state of one child: the generations it has open (the two most recent: during a
+    switch, requests that started on the previous generation finish on it)."""
 
-    def __init__(
-        self, current_link: str, base_iri: str, max_rows: int, memory_copy_max_triples: int = 0
-    ):
-        self.current_link = current_link
+    def __init__(self, root: str, base_iri: str, max_rows: int, memory_copy_max_triples: int = 0):
+        self.root = root
         self.memory_copy_max_triples = memory_copy_max_triples
         self.base_iri = base_iri
         self.max_rows = max_rows
         self.generation: str | None = None
-        self.store: ox.Store | None = None
+        self._open_stores: dict[str, ox.Store] = {}
 
-    def _open(self) -> ox.Store:
-        try:
-            target = os.readlink(self.current_link)
-        except OSError:
-            raise LookupError(
-                "no dataset loaded yet: run `migkg build`, then restart or load the dataset"
-            ) from None
-        if target != self.generation or self.store is None:
-            self.store = None
-            self.store = open_generation(
-                os.path.join(os.path.dirname(self.current_link), target),
-                self.memory_copy_max_triples,
+    def _open(self, generation: str | None) -> ox.Store:
+        if not generation:
+            raise LookupError("no dataset generation published yet: run `migkg build`")
+        store = self._open_stores.get(generation)
+        if store is None:
+            if os.sep in generation or generation.startswith("."):
+                raise LookupError(f"not a generation name: {generation!r}")
+            store = open_generation(
+                os.path.join(self.root, generation), self.memory_copy_max_triples
             )
-            self.generation = target
-        return self.store
+            self._open_stores[generation] = store
+            while len(self._open_stores) > 2:
+                del self._open_stores[next(iter(self._open_stores))]
+        self.generation = generation
+        return store
 
     def _dataset_kwargs(self, default_graphs, named_graphs) -> dict:
         kwargs: dict = {"base_iri": self.base_iri}
@@ -157,29 +178,32 @@ class Executor:
             kwargs["named_graphs"] = [ox.NamedNode(iri) for iri in named_graphs or ()]
         return kwargs
 
-    def handle(self, request: tuple) -> tuple:
+    def handle(self, envelope: tuple) -> tuple:
+        """``envelope`` is ``(generation name, request)``."""
+        generation, request = envelope
         op = request[0]
         try:
-            store = self._open()
+            store = self._open(generation)
         except (LookupError, OSError) as exc:
             return ("error", "STORE_UNAVAILABLE", str(exc), {})
         if op == "ping":
             return ("ok", "boolean", "", "", b"", 0, False, self.generation)
         if op == "describe":
             return self._describe(store, request[1])
-        _, text, form, trailing_limit, prefixes, default_graphs, named_graphs, accept, fmt = request
+        _, text, form, trailing_limit, prefixes, default_graphs, named_graphs, *formats = request
+        results_key, graph_key = formats
         try:
             kwargs = self._dataset_kwargs(default_graphs, named_graphs)
         except ValueError as exc:
             return ("error", "PROTOCOL_ERROR", f"invalid graph IRI: {exc}", {})
         try:
             if form == "SELECT":
-                return self._select(store, text, trailing_limit, kwargs, accept, fmt)
+                return self._select(store, text, trailing_limit, kwargs, results_key, graph_key)
             result = store.query(text, **kwargs)
-            return self._any(store, text, result, prefixes, kwargs, accept, fmt)
+            return self._any(store, text, result, prefixes, kwargs, results_key, graph_key)
         except SyntaxError as exc:
             return ("error", "MALFORMED_QUERY", f"malformed query: {exc}", {})
-        except NotAcceptable as exc:
+        except _NoFormat as exc:
             return ("error", "NOT_ACCEPTABLE", str(exc), {"supported": exc.supported})
         except (OSError, ValueError, RuntimeError, TypeError) as exc:
             return ("error", "QUERY_FAILED", f"query evaluation failed: {exc}", {})
@@ -196,12 +220,12 @@ class Executor:
             self.generation,
         )
 
-    def _any(self, store, text, result, prefixes, kwargs, accept, fmt) -> tuple:
+    def _any(self, store, text, result, prefixes, kwargs, results_key, graph_key) -> tuple:
         if isinstance(result, ox.QueryBoolean):
-            row = choose_format(RESULT_FORMATS, accept, fmt)
+            row = _row(RESULT_FORMATS, results_key)
             return self._ok("boolean", row, result.serialize(format=_RESULTS[row.key]), 1, False)
         if isinstance(result, ox.QueryTriples):
-            row = choose_format(GRAPH_FORMATS, accept, fmt)
+            row = _row(GRAPH_FORMATS, graph_key)
             triples = list(islice(result, self.max_rows + 1))
             truncated = len(triples) > self.max_rows
             if truncated:
@@ -217,18 +241,18 @@ class Executor:
                 body = ox.serialize(triples, format=_GRAPHS[row.key])
             return self._ok("graph", row, body, len(triples), truncated)
         # SELECT the lexer did not recognise: the exact, capped path.
-        row = choose_format(RESULT_FORMATS, accept, fmt)
+        row = _row(RESULT_FORMATS, results_key)
         return self._capped_select(store, text, kwargs, row, result)
 
-    def _select(self, store, text, trailing_limit, kwargs, accept, fmt) -> tuple:
-        row = choose_format(RESULT_FORMATS, accept, fmt)
+    def _select(self, store, text, trailing_limit, kwargs, results_key, graph_key) -> tuple:
+        row = _row(RESULT_FORMATS, results_key)
         cap = self.max_rows
         target = _RESULTS[row.key]
         if trailing_limit is not None and trailing_limit <= cap:
             result = store.query(text, **kwargs)
             if isinstance(result, ox.QuerySolutions):
                 return self._ok("solutions", row, result.serialize(format=target), None, False)
-            return self._any(store, text, result, {}, kwargs, accept, fmt)
+            return self._any(store, text, result, {}, kwargs, results_key, graph_key)
         if trailing_limit is None:
             try:
                 # An integer from configuration, appended as a solution modifier; the user's
@@ -249,7 +273,7 @@ class Executor:
 
     def _capped_select(self, store, text, kwargs, row, result) -> tuple:
         if not isinstance(result, ox.QuerySolutions):
-            return self._any(store, text, result, {}, kwargs, None, row.key)
+            return self._any(store, text, result, {}, kwargs, row.key, None)
         cap = self.max_rows
         sink = _LineCapWriter(cap + 1)  # header line + cap + 1 rows
         try:
@@ -305,7 +329,7 @@ def limit_memory(megabytes: int) -> None:
 
 def main(
     conn,
-    current_link: str,
+    root: str,
     base_iri: str,
     max_rows: int,
     memory_copy_max_triples: int = 0,
@@ -316,7 +340,7 @@ def main(
     limit_memory(memory_limit_mb)
     if niceness > 0:
         os.nice(niceness)  # user queries yield the CPU to the web workers and the page lane
-    executor = Executor(current_link, base_iri, max_rows, memory_copy_max_triples)
+    executor = Executor(root, base_iri, max_rows, memory_copy_max_triples)
     while True:
         try:
             request = conn.recv()

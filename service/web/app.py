@@ -22,7 +22,7 @@ _CORS_HEADERS = {
         "ETag, Last-Modified, Content-Type, X-Result-Rows, "
         "X-Result-Truncated, X-Result-Limit, Retry-After, "
         "RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset, "
-        "RateLimit-Policy, X-Concurrent-Queries"
+        "RateLimit-Policy, X-Concurrent-Queries, X-Dataset-Version"
     ),
 }
 _CORS_PREFLIGHT = {
@@ -34,15 +34,17 @@ _CORS_PREFLIGHT = {
 
 def create_app(config: Mapping[str, Any] | None = None):
     """The Flask application: configuration layered as defaults, ``MIGKG_*`` environment,
-    then ``config``; the store opened once (loading the built dataset if it is newer) and
-    kept in ``app.extensions["kg_store"]``.
+    then ``config``; the current generation opened read-only (``app.extensions["kg_current"]``,
+    :mod:`service.web.current`), each request pinned to the generation it started on
+    (``g.served``). Nothing here writes to the generations folder.
     """
     from flask import Flask
 
     from ..config import load_config
-    from ..errors import register_error_handlers
-    from ..store import open_store
-    from . import pages, sparql
+    from ..store import open_engine
+    from . import downloads, pages, sparql
+    from .current import CurrentGeneration
+    from .errors import register_error_handlers
     from .fairshare import FairShare
 
     settings = load_config(config)
@@ -55,13 +57,18 @@ def create_app(config: Mapping[str, Any] | None = None):
     # A form-encoded query is at most ~3x its text; MAX_QUERY_BYTES itself is checked on the
     # decoded query (413 either way).
     app.config["MAX_CONTENT_LENGTH"] = int(settings["MAX_QUERY_BYTES"]) * 3 + 65536
-    app.extensions["kg_store"] = open_store(settings)
+    engine = open_engine(settings)
+    current = CurrentGeneration(settings, engine)
+    current.start()
+    app.extensions["kg_engine"] = engine
+    app.extensions["kg_current"] = current
     app.extensions["kg_fairshare"] = FairShare.from_config(settings)
     app.extensions["kg_examples"] = sparql.load_examples()
     app.extensions["kg_yasgui"] = (Path(settings["YASGUI_DIR"]) / "yasgui.min.js").is_file()
-    app.extensions["kg_description_cache"] = {}
     register_error_handlers(app)
+    app.before_request(_pin_generation)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(downloads.bp)
     pages.init_app(app)  # entity pages, search, downloads; "/" is its home page
     app.after_request(_cors)
     if settings["ACCESS_LOG"]:
@@ -70,10 +77,29 @@ def create_app(config: Mapping[str, Any] | None = None):
     return app
 
 
+def _pin_generation():
+    from flask import current_app, g
+
+    g.served = current_app.extensions["kg_current"].served()
+
+
+def served():
+    """The generation the current request is answered from (:class:`~.current.Served`)."""
+    from flask import current_app, g
+
+    pinned = g.get("served")
+    if pinned is None:  # outside a request (CLI, tests): the current one
+        pinned = g.served = current_app.extensions["kg_current"].served()
+    return pinned
+
+
 def _cors(response):
-    from flask import request
+    from flask import g, request
 
     response.headers.update(_CORS_HEADERS)
+    pinned = g.get("served")
+    if pinned is not None and pinned.version:
+        response.headers["X-Dataset-Version"] = pinned.version
     if request.method == "OPTIONS":
         response.headers.update(_CORS_PREFLIGHT)
     return response

@@ -11,7 +11,7 @@ children a worker and 2 queries a client, a third lane stays free for everyone e
 and ``/healthz`` never wait for SPARQL.
 
 The state lives in one small SQLite database (``FAIRSHARE_DB``, default ``fairshare.sqlite``
-in ``STORE_DIR``) that every worker opens: WAL journal, no fsync (the state is
+in ``STATE_DIR``) that every worker opens: WAL journal, no fsync (the state is
 disposable: a lost row only forgets a few seconds of someone's usage), one short
 ``BEGIN IMMEDIATE`` transaction per admission and one per release; query time is kept per
 client and second (a window sums at most ``CLIENT_WINDOW`` rows, however many queries). Measured
@@ -112,7 +112,7 @@ class FairShare:
 
     @classmethod
     def from_config(cls, config: Mapping) -> FairShare:
-        path = config.get("FAIRSHARE_DB") or Path(config["STORE_DIR"]) / "fairshare.sqlite"
+        path = config.get("FAIRSHARE_DB") or Path(config["STATE_DIR"]) / "fairshare.sqlite"
         return cls(
             path,
             max_concurrent=config["CLIENT_MAX_CONCURRENT"],

@@ -4,17 +4,15 @@ RFC 9110 §12.5.1 (https://www.rfc-editor.org/rfc/rfc9110#section-12.5.1) for ``
 q-values; the SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/#query-success)
 for which formats answer which query form.
 
-Two tables, one per result kind: :data:`RESULT_FORMATS` for SELECT/ASK and
-:data:`GRAPH_FORMATS` for CONSTRUCT/DESCRIBE. Each row is
-``(media type, format key, content-type header, aliases)``. Format keys name Oxigraph's
-serialisers (see :mod:`service.store.executor`); no module here imports pyoxigraph, so the
-functions are usable everywhere, including the query child processes.
+The two format tables (:mod:`service.formats`) are shared with the store, which serialises in
+the format the web layer resolved here; the store never sees an ``Accept`` header.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
+
+from ..formats import GRAPH_FORMATS, RDF_DESCRIPTION_FORMATS, RESULT_FORMATS, Format
 
 __all__ = [
     "Format",
@@ -27,72 +25,6 @@ __all__ = [
     "prefers_html",
     "supported_types",
 ]
-
-
-@dataclass(frozen=True)
-class Format:
-    """One row of a format table."""
-
-    media_type: str
-    key: str
-    content_type: str
-    aliases: tuple[str, ...] = ()
-
-
-RESULT_FORMATS: tuple[Format, ...] = (
-    Format(
-        "application/sparql-results+json",
-        "json",
-        "application/sparql-results+json",
-        ("json", "srj", "application/json", "text/javascript", "application/javascript"),
-    ),
-    Format(
-        "application/sparql-results+xml",
-        "xml",
-        "application/sparql-results+xml",
-        ("xml", "srx", "application/xml", "text/xml"),
-    ),
-    Format("text/csv", "csv", "text/csv; charset=utf-8", ("csv",)),
-    Format(
-        "text/tab-separated-values",
-        "tsv",
-        "text/tab-separated-values; charset=utf-8",
-        ("tsv", "tab"),
-    ),
-)
-
-GRAPH_FORMATS: tuple[Format, ...] = (
-    Format(
-        "text/turtle",
-        "turtle",
-        "text/turtle; charset=utf-8",
-        ("turtle", "ttl", "application/x-turtle", "text/n3", "n3", "text/rdf+n3"),
-    ),
-    Format(
-        "application/n-triples",
-        "ntriples",
-        "application/n-triples",
-        ("nt", "ntriples", "n-triples", "text/plain"),
-    ),
-    Format(
-        "application/ld+json",
-        "jsonld",
-        "application/ld+json",
-        ("json-ld", "jsonld", "json", "application/json"),
-    ),
-    Format(
-        "application/rdf+xml",
-        "rdfxml",
-        "application/rdf+xml",
-        ("xml", "rdf", "rdfxml", "rdf+xml", "application/xml", "text/xml"),
-    ),
-    Format("application/trig", "trig", "application/trig", ("trig",)),
-    Format("application/n-quads", "nquads", "application/n-quads", ("nq", "nquads", "n-quads")),
-)
-
-#: Formats for RDF descriptions of the service (Service Description, VoID): no N-Quads/TriG
-#: needed, but harmless; the same table keeps one vocabulary of names.
-RDF_DESCRIPTION_FORMATS = GRAPH_FORMATS
 
 
 class NotAcceptable(Exception):

@@ -34,21 +34,15 @@ code groups statements by (predicate, object), listing the graphs each comes fro
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import json
 import logging
-import os
 import re
-import tempfile
 import threading
-import time
 from collections import OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from importlib import resources
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
@@ -60,19 +54,19 @@ from flask import (
     jsonify,
     render_template,
     request,
-    send_file,
-    url_for,
 )
 from markupsafe import Markup, escape
 from rdflib import Literal, URIRef
 
-from ..errors import MigkgError, NotAcceptableError, error_body
+from .. import queries
+from ..errors import NotAcceptableError, UnknownResource
 from ..iris import DOCUMENT_FORMATS, EXTENSIONS, IriScheme, is_safe_iri, is_web_iri
-from ..namespaces import DATASET, MIGKG
+from ..namespaces import MIGKG
+from .app import served
+from .catalogue import Catalog
 from .charts import Point, Series, line_chart
-from .negotiation import GRAPH_FORMATS, NotAcceptable, choose_format, parse_accept, prefers_html
-from .search import LabelIndex
-from .urls import external_url
+from .errors import html_page
+from .negotiation import GRAPH_FORMATS, NotAcceptable, choose_format, prefers_html
 
 log = logging.getLogger("migkg.pages")
 
@@ -144,26 +138,12 @@ _PAGE_SIZE = 500
 GENERAL_INFORMATION = "General Information"
 
 
-class UnknownResource(MigkgError):
-    """The IRI is well formed but the graph says nothing about it."""
-
-    status, code = 404, "UNKNOWN_RESOURCE"
-
-
 # -- queries ------------------------------------------------------------------------------
-
-_QUERIES: dict[str, str] = {}
 
 
 def load_query(name: str) -> str:
-    """The text of ``service/queries/pages/<name>.rq`` (read once per process)."""
-    text = _QUERIES.get(name)
-    if text is None:
-        text = (resources.files("service") / "queries" / "pages" / f"{name}.rq").read_text(
-            encoding="utf-8"
-        )
-        _QUERIES[name] = text
-    return text
+    """The text of ``service/queries/pages/<name>.rq`` with the PREFIX block."""
+    return queries.load_query("pages/" + name)
 
 
 #: A comment line in a query marking where a ``VALUES`` clause for the named variables goes
@@ -274,102 +254,6 @@ def select_all(store, text: str, page: int) -> Iterable[dict[str, Term]]:
         offset += page
 
 
-# -- the catalogue, once per dataset version ------------------------------------------------
-
-
-def _label_rank(predicate: str, lang: str) -> tuple[int, int]:
-    return (0 if lang in ("en", "") else 1, _LABEL_RANK.get(predicate, 99))
-
-
-def fallback_label(scheme: IriScheme, iri: str) -> str:
-    path = scheme.local_path(iri)
-    if path is not None:
-        parts = path.split("/", 2)
-        return parts[2] if len(parts) == 3 else path
-    cut = max(iri.rfind("#"), iri.rfind("/"))
-    return iri[cut + 1 :] or iri
-
-
-@dataclass
-class Catalog:
-    """What pages need about every entity, read from the store once per dataset version."""
-
-    version: str | None
-    scheme: IriScheme
-    labels: dict[str, str] = field(default_factory=dict)
-    short: dict[str, str] = field(default_factory=dict)
-    types: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    kinds: dict[str, str] = field(default_factory=dict)
-    by_kind: dict[str, list[str]] = field(default_factory=dict)
-    periods: dict[str, tuple[str, str]] = field(default_factory=dict)
-    countries: list[str] = field(default_factory=list)
-    index: LabelIndex | None = None
-    seconds: float = 0.0
-
-    def label(self, iri: str) -> str:
-        found = self.labels.get(iri)
-        return found if found is not None else fallback_label(self.scheme, iri)
-
-    def knows(self, iri: str) -> bool:
-        return iri in self.kinds
-
-    def period_start(self, iri: str | None) -> str:
-        return self.periods.get(iri or "", ("", ""))[0]
-
-
-def build_catalog(store, scheme: IriScheme, page: int) -> Catalog:
-    """Read labels, types and periods from the store; build the search index."""
-    started = time.perf_counter()
-    catalog = Catalog(store.version(), scheme)
-    best: dict[str, tuple[tuple[int, int], str]] = {}
-    names: list[tuple[str, str, str]] = []
-    types: dict[str, set[str]] = defaultdict(set)
-    for row in select_all(store, load_query("index"), page):
-        subject, predicate, obj = row["s"].value, row["p"].value, row["o"]
-        if predicate == RDF_TYPE:
-            types[subject].add(obj.value)
-            continue
-        if obj.kind != "literal":
-            continue
-        rank = _label_rank(predicate, obj.lang)
-        if subject not in best or rank < best[subject][0]:
-            best[subject] = (rank, obj.value)
-        if predicate in _SHORT_PREDICATES and len(obj.value) <= 24 and obj.lang in ("en", ""):
-            catalog.short.setdefault(subject, obj.value)
-        names.append((subject, obj.value, _LABEL_FIELD.get(predicate, "label")))
-    catalog.labels = {iri: value for iri, (_, value) in best.items()}
-    catalog.types = {iri: tuple(sorted(found)) for iri, found in types.items()}
-    by_kind: dict[str, list[str]] = defaultdict(list)
-    for iri in set(catalog.labels) | set(catalog.types):
-        kind = scheme.kind(iri)
-        catalog.kinds[iri] = kind
-        by_kind[kind].append(iri)
-    catalog.by_kind = {
-        kind: sorted(iris, key=lambda i: (catalog.label(i).casefold(), i))
-        for kind, iris in by_kind.items()
-    }
-    for row in select(store, load_query("periods")):
-        begin, end = row.get("begin"), row.get("end")
-        catalog.periods[row["period"].value] = (
-            begin.value if begin else "",
-            end.value if end else "",
-        )
-    catalog.countries = sorted(
-        (row["area"].value for row in select(store, load_query("countries"))),
-        key=lambda i: catalog.label(i).casefold(),
-    )
-    catalog.index = LabelIndex(names, catalog.labels, catalog.kinds)
-    catalog.seconds = round(time.perf_counter() - started, 3)
-    log.info(
-        "pages catalogue for version %s: %d entities, %d names in %.2f s",
-        catalog.version,
-        len(catalog.kinds),
-        len(catalog.index),
-        catalog.seconds,
-    )
-    return catalog
-
-
 class PagesState:
     """Per-app state: the catalogue of the current version and the response memo."""
 
@@ -408,7 +292,8 @@ def _state() -> PagesState:
 
 
 def get_store():
-    return current_app.extensions["kg_store"]
+    """The store view of the generation this request is answered from."""
+    return served().store
 
 
 def get_scheme() -> IriScheme:
@@ -416,21 +301,8 @@ def get_scheme() -> IriScheme:
 
 
 def get_catalog() -> Catalog:
-    """The catalogue of the store's current dataset version (rebuilt when it changes)."""
-    state = _state()
-    store = get_store()
-    version = store.version()
-    catalog = state.catalog
-    if catalog is not None and catalog.version == version:
-        return catalog
-    with state.lock:
-        catalog = state.catalog
-        if catalog is None or catalog.version != version:
-            page = min(10_000, int(current_app.config.get("MAX_RESULT_ROWS", 10_000)))
-            catalog = build_catalog(store, IriScheme(), page)
-            state.catalog = catalog
-            state.cache.clear()
-    return catalog
+    """The catalogue of the generation this request is answered from."""
+    return served().catalog
 
 
 # -- presentation helpers (used by the templates) --------------------------------------------
@@ -705,43 +577,14 @@ def _etag(version: str | None, *key: str) -> str:
     return f"{version or 'none'}-{digest}"
 
 
-def _wants_json() -> bool:
-    return any(
-        media in ("application/json", "application/ld+json")
-        for media, _, _ in parse_accept(request.headers.get("Accept"))
-    )
-
-
-@bp.app_errorhandler(UnknownResource)
-def _unknown(error: UnknownResource):
-    """404 for an unknown IRI: a page with a search box and the nearest labels for browsers,
-    the error shape of :mod:`service.errors` for everyone else."""
-    headers = {"Cache-Control": "no-store"}
-    if prefers_html(request.headers.get("Accept")) or error.extra.get("html"):
-        catalog = get_catalog()
-        scheme = get_scheme()
-        text = error.extra.get("text", "")
-        hits = catalog.index.suggest(text) if catalog.index and text else []
-        body = render_template(
-            "pages/not_found.html",
-            view=View(catalog, scheme),
-            message=error.message,
-            text=text,
-            hits=hits,
-            status=404,
-        )
-        response = Response(body, 404, headers=headers, content_type="text/html; charset=utf-8")
-    elif _wants_json():
-        extra = {k: v for k, v in error.extra.items() if k in ("iri",)}
-        response = jsonify(error_body(404, error.code, error.message, **extra))
-        response.status_code = 404
-        response.headers.update(headers)
-    else:
-        response = Response(
-            error.message + "\n", 404, headers=headers, content_type="text/plain; charset=utf-8"
-        )
-    response.vary.add("Accept")
-    return response
+@html_page("UNKNOWN_RESOURCE")
+def _unknown_page(error: UnknownResource) -> tuple[str, dict[str, Any]]:
+    """The HTML 404 of an unknown IRI (:mod:`service.web.errors` answers everyone else in the
+    common shape): a search box and the nearest names."""
+    catalog = get_catalog()
+    text = error.extra.get("text", "")
+    hits = catalog.index.suggest(text) if catalog.index and text else []
+    return "pages/not_found.html", {"view": View(catalog, get_scheme()), "text": text, "hits": hits}
 
 
 def _not_found(iri: str, path: str, *, html: bool = False):
@@ -937,23 +780,19 @@ def render_entity(
     types = set(catalog.types.get(iri, ())) | {
         s.obj.value for s in outgoing if s.predicate == RDF_TYPE
     }
-    # figures per facetable scope: a page with more than PAGE_MAX_FIGURES is faceted, and its
-    # "Referenced by" leaves out those figures (the facet index reaches every one of them)
+    # figures per facetable scope (counted at build time, service.build.catalogue): a page with
+    # more than PAGE_MAX_FIGURES is faceted, and its "Referenced by" leaves out those figures
+    # (the facet index reaches every one of them)
     figure_counts: dict[str, int] = {}
     if MIG + "Indicator" in types:
-        figure_counts[MIG + "indicator"] = _count_figures(
-            store, "figure-count", scope=MIG + "indicator", entity=iri
-        )
+        figure_counts[MIG + "indicator"] = catalog.figures(iri, "indicator")
     if _is_country(iri, types, catalog):
-        figure_counts[SDMX_DIM + "refArea"] = _count_figures(
-            store, "country-figure-count", entity=iri
-        )
+        figure_counts[SDMX_DIM + "refArea"] = catalog.figures(iri, "country")
     faceted = [(p, n) for p, n in figure_counts.items() if n > _max_figures()]
     if scheme.kind(iri) == "source":
         # a source page lists its figures (the first SOURCE_PAGE_FIGURES, with links to all of
         # them), so "Referenced by" leaves them out instead of listing them a second time
-        rows = select(store, bind(load_query("source-figure-count"), entity=iri))
-        count = int(rows[0]["figures"].value) if rows and rows[0].get("figures") else 0
+        count = catalog.figures(iri, "source")
         figure_counts[PROV + "hadPrimarySource"] = count
         faceted = [(PROV + "hadPrimarySource", count)] if count else []
         incoming_rows = select(store, bind(load_query("incoming-source"), entity=iri))
@@ -1144,32 +983,26 @@ def _set_breakdowns(figures: list[Figure], rows) -> None:
             )
 
 
+def _stored_term(kind, value, lang, datatype) -> Term | None:
+    return Term(kind, value, lang or "", datatype or "") if kind else None
+
+
+def _rival_row(row: tuple) -> dict[str, Term | None]:
+    """A row of the catalogue's rival-figures table as the page queries' rows look."""
+    obs, *value, source, publication = row[0], *row[1:9], row[9], row[10]
+    return {
+        "obs": Term("uri", obs),
+        "value": _stored_term(*value[:4]),
+        "published": _stored_term(*value[4:]),
+        "source": Term("uri", source) if source else None,
+        "publication": Term("uri", publication) if publication else None,
+    }
+
+
 def _observation(store, iri, outgoing, catalog) -> dict:
     rows = select(store, bind(load_query("observation"), entity=iri))
-    dims = {
-        "indicator": MIG + "indicator",
-        "area": SDMX_DIM + "refArea",
-        "period": SDMX_DIM + "refPeriod",
-        "sex": SDMX_DIM + "sex",
-        "counterpart": MIG + "counterpartArea",
-        "ethnic": MIG + "ethnicGroup",
-        "permit": MIG + "permitCategory",
-        "offence": MIG + "offenceType",
-        "region": MIG + "region",
-        "facility": MIG + "facility",
-    }
-    values = {name: _first(outgoing, predicate) for name, predicate in dims.items()}
-    siblings = []
-    if all(v is not None and v.is_iri for v in values.values()):
-        query = bind(
-            load_query("observation-siblings"),
-            entity=iri,
-            **{name: term.value for name, term in values.items()},
-        )
-        siblings = _figures(
-            [{"obs": r["other"], **r} for r in select(store, query) if r["other"].value != iri],
-            catalog,
-        )
+    # the same figure from other sources: materialised by the build (catalogue, rival table)
+    siblings = _figures([_rival_row(row) for row in catalog.rivals(iri)], catalog)
     get = lambda p: _first(outgoing, p)  # noqa: E731
     dims = [
         (s.predicate, s.obj)
@@ -1285,13 +1118,6 @@ def _chart_series(figures: list[Figure], catalog: Catalog, view: View) -> list[S
 def _max_figures() -> int:
     """``PAGE_MAX_FIGURES``: an indicator or country page with more figures is faceted."""
     return max(0, int(current_app.config.get("PAGE_MAX_FIGURES", 500)))
-
-
-def _count_figures(store, query: str, **bindings) -> int:
-    """The ``?figures`` count of page query ``query`` (``figure-count``: the figures pointing
-    at ``entity`` through ``scope``; ``country-figure-count``: a country page's figures)."""
-    rows = select(store, bind(load_query(query), **bindings))
-    return int(rows[0]["figures"].value) if rows and rows[0].get("figures") else 0
 
 
 def _facet_url(scheme: IriScheme, iri: str, **params) -> str:
@@ -1761,202 +1587,7 @@ def search_json():
     return response
 
 
-# -- downloads ---------------------------------------------------------------------------------
-
-DOWNLOADS = (
-    ("dataset.trig.gz", "application/trig", "TriG: every named graph", "trig"),
-    ("dataset.nq.gz", "application/n-quads", "N-Quads: every named graph", "nq"),
-    ("dataset.ttl.gz", "text/turtle", "Turtle: the merge of all graphs (no graph names)", "ttl"),
-    (
-        "links.nt.gz",
-        "application/n-triples",
-        "N-Triples: the links graph (links to Wikidata, GeoNames, the World Bank, with their linksets)",
-        "links",
-    ),
-)
-_DOWNLOAD_LOCK = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Download:
-    name: str
-    media_type: str
-    title: str
-    path: Path
-    size: int
-    sha256: str
-
-
-def _downloads_dir() -> Path:
-    configured = current_app.config.get("DOWNLOADS_DIR")
-    if configured:
-        return Path(configured)
-    return Path(current_app.config["STORE_DIR"]).parent / "downloads"
-
-
-def _atomic_gzip(target: Path, chunks: Iterable[bytes]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as handle:
-                for chunk in chunks:
-                    handle.write(chunk)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _read(path: Path) -> Iterable[bytes]:
-    with open(path, "rb") as handle:
-        yield from iter(lambda: handle.read(1 << 20), b"")
-
-
-def _turtle(nquads: Path) -> Iterable[bytes]:
-    """The merge of all graphs as Turtle (pyoxigraph: parse N-Quads, drop graph names)."""
-    import pyoxigraph as ox
-
-    from ..namespaces import PREFIXES
-
-    triples = dict.fromkeys(
-        ox.Triple(q.subject, q.predicate, q.object)
-        for q in ox.parse(path=str(nquads), format=ox.RdfFormat.N_QUADS)
-    )
-    prefixes = {name: str(ns) for name, ns in PREFIXES.items()}
-    yield ox.serialize(list(triples), format=ox.RdfFormat.TURTLE, prefixes=prefixes)
-
-
-def _graph_ntriples(nquads: Path, graph: str) -> Iterable[bytes]:
-    """The triples of one named graph as N-Triples (the quad lines of that graph, without it)."""
-    suffix = f" <{graph}> .\n".encode()
-    with open(nquads, "rb") as handle:
-        for line in handle:
-            if line.endswith(suffix):
-                yield line[: -len(suffix)] + b" .\n"
-
-
-def prepare_downloads() -> tuple[list[Download], dict]:
-    """The gzip files of the current dataset version (made once, then reused) and its stamp.
-
-    :raises UnknownResource: when no dataset has been built.
-    """
-    dataset_dir = Path(current_app.config["DATASET_DIR"])
-    try:
-        stamp = json.loads((dataset_dir / "version.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise UnknownResource("no built dataset to download: run `migkg build`") from None
-    folder = _downloads_dir() / str(stamp.get("version"))
-    manifest = folder / "manifest.json"
-    if not manifest.is_file():
-        with _DOWNLOAD_LOCK:
-            if not manifest.is_file():
-                folder.mkdir(parents=True, exist_ok=True)
-                sources = {
-                    "trig": lambda: _read(dataset_dir / "dataset.trig"),
-                    "nq": lambda: _read(dataset_dir / "dataset.nq"),
-                    "ttl": lambda: _turtle(dataset_dir / "dataset.nq"),
-                    "links": lambda: _graph_ntriples(
-                        dataset_dir / "dataset.nq", get_scheme().base + "graph/links"
-                    ),
-                }
-                entries = []
-                for name, media_type, title, source in DOWNLOADS:
-                    target = folder / name
-                    _atomic_gzip(target, sources[source]())
-                    digest = hashlib.sha256()
-                    for chunk in _read(target):
-                        digest.update(chunk)
-                    entries.append(
-                        {
-                            "name": name,
-                            "media_type": media_type,
-                            "title": title,
-                            "size": target.stat().st_size,
-                            "sha256": digest.hexdigest(),
-                        }
-                    )
-                sums = "".join(f"{e['sha256']}  {e['name']}\n" for e in entries)
-                (folder / "SHA256SUMS").write_text(sums, encoding="utf-8")
-                tmp = folder / ".manifest.json.tmp"
-                tmp.write_text(json.dumps(entries, indent=2), encoding="utf-8")
-                os.replace(tmp, manifest)
-    entries = json.loads(manifest.read_text(encoding="utf-8"))
-    return [
-        Download(e["name"], e["media_type"], e["title"], folder / e["name"], e["size"], e["sha256"])
-        for e in entries
-    ], stamp
-
-
-def dcat_graph(downloads: list[Download], stamp: dict, catalog: Catalog):
-    """The DCAT description of the dataset and its distributions (an rdflib Graph)."""
-    from rdflib import BNode, Graph, Literal, Namespace
-    from rdflib.namespace import DCAT, DCTERMS, RDF
-    from rdflib.namespace import XSD as XSDNS
-
-    spdx = Namespace("http://spdx.org/rdf/terms#")
-    graph = Graph()
-    graph.bind("dcat", DCAT)
-    graph.bind("dct", DCTERMS)
-    graph.bind("spdx", spdx)
-    dataset = DATASET
-    graph.add((dataset, RDF.type, DCAT.Dataset))
-    graph.add(
-        (dataset, DCTERMS.title, Literal("migkg: migration profiles knowledge graph", lang="en"))
-    )
-    graph.add(
-        (
-            dataset,
-            DCTERMS.description,
-            Literal(
-                "Figures, migration authorities and laws of the Prague Process migration profiles as "
-                "linked data, with the source and provenance of every figure.",
-                lang="en",
-            ),
-        )
-    )
-    graph.add((dataset, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
-    graph.add((dataset, DCTERMS.identifier, Literal(str(stamp.get("version")))))
-    graph.add((dataset, DCAT.landingPage, URIRef(external_url("pages.home"))))
-    issued = sorted(row["issued"].value for row in select(get_store(), load_query("issued")))
-    if issued:
-        graph.add((dataset, DCTERMS.issued, Literal(issued[0], datatype=XSDNS.date)))
-    if stamp.get("built"):
-        graph.add((dataset, DCTERMS.modified, Literal(stamp["built"], datatype=XSDNS.dateTime)))
-    for item in downloads:
-        distribution = URIRef(external_url("pages.download_file", name=item.name))
-        graph.add((dataset, DCAT.distribution, distribution))
-        graph.add((distribution, RDF.type, DCAT.Distribution))
-        graph.add((distribution, DCTERMS.title, Literal(item.title, lang="en")))
-        graph.add((distribution, DCAT.downloadURL, distribution))
-        graph.add(
-            (
-                distribution,
-                DCAT.mediaType,
-                URIRef(f"https://www.iana.org/assignments/media-types/{item.media_type}"),
-            )
-        )
-        graph.add(
-            (
-                distribution,
-                DCAT.compressFormat,
-                URIRef("https://www.iana.org/assignments/media-types/application/gzip"),
-            )
-        )
-        graph.add(
-            (distribution, DCAT.byteSize, Literal(item.size, datatype=XSDNS.nonNegativeInteger))
-        )
-        graph.add(
-            (distribution, DCTERMS.license, URIRef("https://creativecommons.org/licenses/by/4.0/"))
-        )
-        checksum = BNode()
-        graph.add((distribution, spdx.checksum, checksum))
-        graph.add((checksum, RDF.type, spdx.Checksum))
-        graph.add((checksum, spdx.algorithm, spdx.checksumAlgorithm_sha256))
-        graph.add((checksum, spdx.checksumValue, Literal(item.sha256, datatype=XSDNS.hexBinary)))
-    return graph
-
-
-_DCAT_FORMATS = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
+# -- linksets ---------------------------------------------------------------------------------
 
 
 @bp.route("/linksets")
@@ -1965,82 +1596,6 @@ def linksets():
     catalog = get_catalog()
     rows = select(get_store(), load_query("linksets"))
     return render_template("pages/linksets.html", view=View(catalog, get_scheme()), rows=rows)
-
-
-@bp.route("/downloads")
-@bp.route("/downloads.<ext>")
-def downloads(ext: str | None = None):
-    """The dataset as gzip TriG, N-Quads and Turtle, with SHA-256 checksums; its DCAT
-    description as HTML, or as RDF (negotiated, or ``/downloads.ttl`` etc.)."""
-    if ext is not None and ext not in DOCUMENT_FORMATS:
-        abort(404)
-    items, stamp = prepare_downloads()
-    catalog = get_catalog()
-    accept = request.headers.get("Accept")
-    if ext is None and prefers_html(accept) or ext == "html":
-        graph = dcat_graph(items, stamp, catalog)
-        response = Response(
-            render_template(
-                "pages/downloads.html",
-                view=View(catalog, get_scheme()),
-                items=items,
-                stamp=stamp,
-                dcat=graph.serialize(format="turtle"),
-            ),
-            200,
-            content_type="text/html; charset=utf-8",
-        )
-    else:
-        try:
-            row = (
-                choose_format(ENTITY_FORMATS, None, DOCUMENT_FORMATS[ext][0])
-                if ext
-                else choose_format(ENTITY_FORMATS, accept)
-            )
-        except NotAcceptable as exc:
-            raise NotAcceptableError(str(exc), supported=exc.supported) from None
-        graph = dcat_graph(items, stamp, catalog)
-        response = Response(
-            graph.serialize(format=_DCAT_FORMATS[row.key], encoding="utf-8"),
-            200,
-            content_type=row.content_type,
-        )
-    if ext is None:
-        response.vary.add("Accept")
-    response.headers["Link"] = ", ".join(
-        f'<{url_for("pages.downloads", ext=e)}>; rel="alternate"; type="{DOCUMENT_FORMATS[e][1]}"'
-        for e in EXTENSIONS
-    )
-    response.headers["Cache-Control"] = "public, max-age=300"
-    return response
-
-
-@bp.route("/downloads/<name>")
-def download_file(name: str):
-    """One gzip dump, or ``SHA256SUMS``."""
-    items, _ = prepare_downloads()
-    if name == "SHA256SUMS":
-        path = items[0].path.parent / "SHA256SUMS"
-        return send_file(path, mimetype="text/plain", max_age=300)
-    for item in items:
-        if item.name == name:
-            response = send_file(
-                item.path,
-                mimetype="application/gzip",
-                as_attachment=True,
-                download_name=item.name,
-                max_age=300,
-                etag=item.sha256,
-            )
-            response.headers["Digest"] = "sha-256=" + _b64(item.sha256)
-            return response
-    abort(404, description=f"no download named {name!r}")
-
-
-def _b64(hexdigest: str) -> str:
-    import base64
-
-    return base64.b64encode(bytes.fromhex(hexdigest)).decode("ascii")
 
 
 def init_app(app) -> None:

@@ -1,30 +1,33 @@
-"""Label search: names, alternative names and short names ("STAT KZ") of every entity.
+"""Label search over the generation's catalogue: names, alternative names and short names
+("STAT KZ") of every entity, found through the SQLite FTS5 index the build wrote
+(``name_index``, :mod:`service.build.catalogue`; https://www.sqlite.org/fts5.html).
 
-Pure: :class:`LabelIndex` is built from ``(iri, name, field)`` tuples (the pages blueprint
-reads them from the store once per dataset version) and answers :meth:`LabelIndex.search`
-(ranked, for the search page and the autocomplete endpoint) and :meth:`LabelIndex.suggest`
-(typo-tolerant, for the 404 page).
+:class:`NameIndex` answers :meth:`~NameIndex.search` (ranked, for the search page and the
+autocomplete endpoint) and :meth:`~NameIndex.suggest` (typo-tolerant, for the 404 page).
 
-Matching is case- and accent-insensitive (Unicode NFKD, combining marks dropped, casefold;
-punctuation separates words): "Komitet" finds "Komitét", "stat kz" finds "STAT KZ". Ranking,
-best first: the whole name equals the query; the name starts with the query; every query word
-starts a word of the name (words in order rank higher); then shorter names, entities of the
-"main" kinds (authorities, organisations, sources, indicators, laws, areas, publications)
-before observations and codes, and finally the label, so that equal scores have a stable order.
+Matching is case- and accent-insensitive (:mod:`service.folding`; the FTS tokenizer also drops
+diacritics): "Komitet" finds "Komitét", "stat kz" and "statkz" find "STAT KZ". Every query word
+must start a word of the name (FTS5 prefix queries). Ranking, best first: the whole name equals
+the query; the name starts with the query; every query word starts a word of the name (words
+in order rank higher); then short names and labels before titles and notations, entities of
+the "main" kinds (authorities, organisations, sources, indicators, laws, areas, publications)
+before observations and codes, shorter names, and finally the label, so that equal scores have
+a stable order. Of the names matching a query, the :data:`CANDIDATES` shortest are ranked (at
+50-country scale "kazakhstan" matches ~100,000 figure labels; the best matches are short).
 """
 
 from __future__ import annotations
 
-import bisect
 import difflib
-import re
-import unicodedata
-from collections.abc import Iterable
+import sqlite3
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from importlib import resources
 
-__all__ = ["Hit", "LabelIndex", "normalise", "words"]
+from ..folding import normalise, words
 
-_NON_WORD = re.compile(r"[^\w]+", re.UNICODE)
+__all__ = ["Hit", "NameIndex", "normalise", "words", "CANDIDATES"]
 
 #: Kinds listed first among equally good matches.
 MAIN_KINDS = {
@@ -42,17 +45,14 @@ MAIN_KINDS = {
 }
 #: Fields of a name (what predicate it came from): an exact short name is as good as a label.
 FIELD_WEIGHT = {"label": 3, "short": 3, "alt": 2, "title": 2, "notation": 1}
+#: How many matching names (the shortest) a search ranks.
+CANDIDATES = 2000
 
-
-def normalise(text: str) -> str:
-    """Lower-case, accents removed, punctuation as single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return " ".join(_NON_WORD.sub(" ", stripped.casefold()).replace("_", " ").split())
-
-
-def words(text: str) -> list[str]:
-    return normalise(text).split()
+_MATCH = (
+    "SELECT n.iri, n.name, n.field, n.folded, e.kind, e.label FROM name_index "
+    "JOIN name n ON n.id = name_index.rowid LEFT JOIN entity e ON e.iri = n.iri "
+    "WHERE name_index MATCH ? {kind} ORDER BY length(n.folded) LIMIT ?"
+)
 
 
 @dataclass(frozen=True)
@@ -69,62 +69,78 @@ class Hit:
         return {"iri": self.iri, "label": self.label, "matched": self.matched, "kind": self.kind}
 
 
-class LabelIndex:
-    """An inverted index from word prefixes to names; immutable once built."""
+def _fts_prefixes(tokens: Iterable[str]) -> str:
+    # folded tokens hold word characters only, so quoting them is enough
+    return " ".join(f'"{token}"*' for token in tokens)
 
-    def __init__(
-        self, names: Iterable[tuple[str, str, str]], labels: dict[str, str], kinds: dict[str, str]
-    ):
-        self._labels = labels
-        self._kinds = kinds
-        self._names: list[tuple[str, str, str, str, tuple[str, ...]]] = []
-        postings: dict[str, set[int]] = {}
-        seen: set[tuple[str, str]] = set()
-        for iri, name, field in names:
-            norm = normalise(name)
-            if not norm or (iri, norm) in seen:
-                continue
-            seen.add((iri, norm))
-            tokens = tuple(norm.split())
-            index = len(self._names)
-            self._names.append((iri, name, field, norm, tokens))
-            keys = set(tokens)
-            if 1 < len(tokens) <= 4:
-                keys.add("".join(tokens))  # "statkz" finds "STAT KZ"
-            for token in keys:
-                postings.setdefault(token, set()).add(index)
-        self._postings = postings
-        self._vocab = sorted(postings)
 
-    def __len__(self) -> int:
-        return len(self._names)
+def _score(row: tuple, query: str, qtokens: list[str]) -> float:
+    _, _, field, folded, kind, _ = row
+    if folded == query:
+        score = 100.0
+    elif folded.startswith(query):
+        score = 80.0
+    else:
+        tokens = folded.split()
+        positions = [
+            next((i for i, t in enumerate(tokens) if t.startswith(q)), -1) for q in qtokens
+        ]
+        in_order = all(a < b for a, b in zip(positions, positions[1:], strict=False))
+        score = 60.0 if in_order else 50.0
+    score += FIELD_WEIGHT.get(field, 0)
+    score += MAIN_KINDS.get(kind or "", 0)
+    if kind == "observation":
+        score -= 5
+    return score - min(len(folded), 200) / 100.0
 
-    def _prefixed(self, token: str) -> set[int]:
-        start = bisect.bisect_left(self._vocab, token)
-        found: set[int] = set()
-        for word in self._vocab[start:]:
-            if not word.startswith(token):
-                break
-            found |= self._postings[word]
-        return found
 
-    def _rank(self, index: int, query: str, qtokens: list[str]) -> float:
-        iri, name, field, norm, tokens = self._names[index]
-        if norm == query:
-            score = 100.0
-        elif norm.startswith(query):
-            score = 80.0
+class NameIndex:
+    """Search over the ``name``/``name_index`` tables of one catalogue (read-only).
+
+    ``connect`` opens a connection; one is kept per thread (sqlite3 connections are not shared
+    between threads).
+    """
+
+    def __init__(self, connect: Callable[[], sqlite3.Connection]):
+        self._connect = connect
+        self._local = threading.local()
+        self._vocabulary: list[str] | None = None
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_names(
+        cls, names: Iterable[tuple[str, str, str]], labels: dict[str, str], kinds: dict[str, str]
+    ) -> NameIndex:
+        """An index held in memory, from ``(iri, name, field)`` tuples (tests, tools)."""
+        from ..build.catalogue import write_names
+
+        connection = sqlite3.connect(":memory:", check_same_thread=False)
+        connection.executescript(
+            resources.files("service").joinpath("catalogue.sql").read_text("utf-8")
+        )
+        connection.executemany(
+            "INSERT INTO entity VALUES (?, ?, NULL, ?, '', 0)",
+            ((iri, labels.get(iri), kinds.get(iri, "")) for iri in set(labels) | set(kinds)),
+        )
+        write_names(connection, names)
+        connection.commit()
+        return cls(lambda: connection)
+
+    def _db(self) -> sqlite3.Connection:
+        connection = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = self._local.connection = self._connect()
+        return connection
+
+    def _matches(self, fts: str, kind: str | None, limit: int = CANDIDATES) -> list[tuple]:
+        if kind:
+            sql, args = _MATCH.format(kind="AND e.kind = ?"), (fts, kind, limit)
         else:
-            positions = []
-            for qt in qtokens:
-                positions.append(next((i for i, t in enumerate(tokens) if t.startswith(qt)), -1))
-            in_order = all(a < b for a, b in zip(positions, positions[1:], strict=False))
-            score = 60.0 if in_order else 50.0
-        score += FIELD_WEIGHT.get(field, 0)
-        score += MAIN_KINDS.get(self._kinds.get(iri, ""), 0)
-        if self._kinds.get(iri) == "observation":
-            score -= 5
-        return score - min(len(norm), 200) / 100.0
+            sql, args = _MATCH.format(kind=""), (fts, limit)
+        try:
+            return self._db().execute(sql, args).fetchall()
+        except sqlite3.OperationalError:  # an FTS syntax the folding let through: no match
+            return []
 
     def search(self, text: str, limit: int = 20, kind: str | None = None) -> list[Hit]:
         """Entities whose names contain every word of ``text`` as a word prefix, best first."""
@@ -132,37 +148,31 @@ class LabelIndex:
         qtokens = query.split()
         if not qtokens:
             return []
-        candidates: set[int] | None = None
-        for token in sorted(set(qtokens), key=len, reverse=True):
-            found = self._prefixed(token)
-            candidates = found if candidates is None else candidates & found
-            if not candidates:
-                return []
-        return self._best(candidates or set(), query, qtokens, limit, kind)
+        rows = self._matches(_fts_prefixes(dict.fromkeys(qtokens)), kind)
+        return self._best(rows, query, qtokens, limit)
 
-    def _best(self, candidates, query, qtokens, limit, kind) -> list[Hit]:
-        best: dict[str, tuple[float, int]] = {}
-        for index in candidates:
-            iri = self._names[index][0]
-            if kind and self._kinds.get(iri) != kind:
-                continue
-            score = self._rank(index, query, qtokens)
-            if iri not in best or score > best[iri][0]:
-                best[iri] = (score, index)
+    @staticmethod
+    def _best(rows: list[tuple], query: str, qtokens: list[str], limit: int) -> list[Hit]:
+        best: dict[str, tuple[float, tuple]] = {}
+        for row in rows:
+            score = _score(row, query, qtokens)
+            if row[0] not in best or score > best[row[0]][0]:
+                best[row[0]] = (score, row)
         ordered = sorted(
-            best.items(),
-            key=lambda item: (-item[1][0], self._labels.get(item[0], item[0]), item[0]),
+            best.values(), key=lambda item: (-item[0], item[1][5] or item[1][0], item[1][0])
         )
         return [
-            Hit(
-                iri,
-                self._labels.get(iri, iri),
-                self._names[index][1],
-                self._kinds.get(iri, ""),
-                score,
-            )
-            for iri, (score, index) in ordered[:limit]
+            Hit(row[0], row[5] or row[0], row[1], row[4] or "", score)
+            for score, row in ordered[:limit]
         ]
+
+    def _words(self) -> list[str]:
+        with self._lock:
+            if self._vocabulary is None:
+                self._vocabulary = [
+                    w for (w,) in self._db().execute("SELECT word FROM word ORDER BY word")
+                ]
+            return self._vocabulary
 
     def suggest(self, text: str, limit: int = 8) -> list[Hit]:
         """Nearest names for a misspelt or unknown name (or a URL slug): names sharing the
@@ -170,28 +180,20 @@ class LabelIndex:
         qtokens = [t for t in words(text) if len(t) > 1]
         if not qtokens:
             return []
-        counts: dict[int, int] = {}
+        vocabulary = self._words()
+        counts: dict[tuple, int] = {}
         for token in dict.fromkeys(qtokens):
-            variants = {token, *difflib.get_close_matches(token, self._vocab, n=4, cutoff=0.75)}
-            matched: set[int] = set()
-            for variant in variants:
-                matched |= (
-                    self._prefixed(variant)
-                    if len(variant) > 2
-                    else self._postings.get(variant, set())
-                )
-            for index in matched:
-                counts[index] = counts.get(index, 0) + 1
+            variants = {token, *difflib.get_close_matches(token, vocabulary, n=4, cutoff=0.75)}
+            fts = " OR ".join(f'"{v}"*' if len(v) > 2 else f'"{v}"' for v in sorted(variants))
+            for row in set(self._matches(fts, None)):
+                counts[row] = counts.get(row, 0) + 1
         if not counts:
             return []
         top = max(counts.values())
-        threshold = max(1, top - 1)
-        chosen = {i for i, n in counts.items() if n >= threshold}
-        query = " ".join(qtokens)
+        chosen = [row for row, n in counts.items() if n >= max(1, top - 1)]
         per_iri: dict[str, int] = {}
-        for index in chosen:
-            iri = self._names[index][0]
-            per_iri[iri] = max(per_iri.get(iri, 0), counts[index])
-        hits = self._best(chosen, query, qtokens, len(chosen), None)
+        for row in chosen:
+            per_iri[row[0]] = max(per_iri.get(row[0], 0), counts[row])
+        hits = self._best(chosen, " ".join(qtokens), qtokens, len(chosen))
         hits.sort(key=lambda h: (-per_iri[h.iri], -h.score, h.label))
         return hits[:limit]

@@ -5,14 +5,17 @@ gunicorn runs ``WORKERS`` worker processes on ``HOST:PORT`` (sync workers, or gt
 (``QUERY_PROCESSES``) that enforce ``QUERY_TIMEOUT``; gunicorn's own timeout is set well above
 it so that gunicorn never kills a worker that is merely waiting for a query to be stopped.
 
-The dataset is loaded into the store once, in the master, before any worker starts; workers
-then only open it read-only (through their query children).
+Nothing is loaded here: ``migkg build`` published a complete generation; the master checks that
+one exists (exit 2 with a hint otherwise) and each worker opens it read-only
+(:mod:`service.web.current`). ``SIGHUP`` makes gunicorn restart the workers gracefully.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
 import sys
+from pathlib import Path
 from typing import Any
 
 log = logging.getLogger("migkg.serving")
@@ -53,31 +56,32 @@ def _configure_logging() -> None:
 
 
 def run(config: dict[str, Any], dev: bool = False) -> None:
-    """Load the built dataset if it is newer than the store, then serve until interrupted."""
-    from ..store import DatasetLoadError, load_dataset
-    from ..store.embedded import read_dataset_version
+    """Serve the current generation until interrupted; exit 2 when nothing is published."""
+    from .. import generations as gens
 
     _configure_logging()
-    if read_dataset_version(config["DATASET_DIR"]) is not None:
-        try:
-            meta = load_dataset(config["DATASET_DIR"], config["STORE_DIR"])
-            log.info(
-                "dataset %s: %s triples in %d named graphs",
-                meta["version"],
-                meta["triples"],
-                len(meta["graphs"]),
-            )
-        except DatasetLoadError as exc:
-            log.error("%s", exc)
-    else:
-        log.warning(
-            "no built dataset in %s: run `migkg build` (queries answer 503 until then)",
-            config["DATASET_DIR"],
-        )
+    root = Path(config["GENERATIONS_DIR"])
+    name = gens.current(root)
+    if name is None:
+        log.error("no dataset generation in %s: run `migkg build` (or `make build`) first", root)
+        sys.exit(2)
+    try:
+        generation = gens.verify(root / name)
+    except gens.GenerationError as exc:
+        log.error("the current generation cannot be served: %s; run `migkg build`", exc)
+        sys.exit(2)
+    log.info(
+        "dataset %s (%s): %s triples in %d named graphs",
+        generation.version,
+        name,
+        generation.meta["triples"],
+        len(generation.meta["graphs"]),
+    )
     if dev:
         from .app import create_app
 
         app = create_app(config)
+        signal.signal(signal.SIGHUP, lambda *_: app.extensions["kg_current"].check())
         app.run(host=config["HOST"], port=int(config["PORT"]), threaded=True, debug=False)
         return
 

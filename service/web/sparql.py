@@ -11,7 +11,6 @@ Routes:
 * ``/sparql/examples`` — the catalogue of example queries (``service/queries/examples``);
 * ``/.well-known/void`` — VoID description of the dataset;
 * ``/healthz`` — store reachable, triple count, dataset version (JSON);
-* ``/download/dataset.nq``, ``/download/dataset.trig`` — the dumps VoID points to;
 * ``/assets/yasgui/<file>`` — the locally installed YASGUI build (never a CDN).
 
 Queries are never parsed here: :mod:`service.store.querytext` answers the few questions asked
@@ -34,7 +33,6 @@ from urllib.parse import parse_qsl
 from flask import (
     Blueprint,
     Response,
-    abort,
     current_app,
     g,
     jsonify,
@@ -54,8 +52,9 @@ from ..errors import (
     UnsupportedMediaType,
     UpdateRefused,
 )
-from ..namespaces import DATASET, MIGKG
 from ..store.querytext import analyse
+from .app import served
+from .descriptions import description_graph, root_url
 from .fairshare import client_identity
 from .negotiation import GRAPH_FORMATS, RESULT_FORMATS, NotAcceptable, choose_format, prefers_html
 from .urls import external_url
@@ -74,8 +73,8 @@ READ_ONLY_MESSAGE = (
 
 
 def get_store():
-    """The store opened by :func:`service.create_app`."""
-    return current_app.extensions["kg_store"]
+    """The store view of the generation this request is answered from."""
+    return served().store
 
 
 # -- example queries --------------------------------------------------------------------
@@ -194,6 +193,32 @@ def read_protocol_request(req) -> ProtocolRequest:
     return ProtocolRequest(queries[0] if queries else None, default_graphs, named_graphs, formats)
 
 
+def negotiate_result_formats(
+    form: str | None, accept: str | None, formats: tuple[str, ...]
+) -> tuple[str | None, str | None]:
+    """The format keys a query's result is sent in, decided once, here: (solutions and
+    booleans, graphs). For a query whose form the lexer knows, only its kind is negotiated
+    (406 when nothing fits); otherwise both, and 406 only when neither fits."""
+
+    def pick(table):
+        try:
+            return choose_format(table, accept, formats or None)
+        except NotAcceptable as exc:
+            return exc
+
+    graphs = form in ("CONSTRUCT", "DESCRIBE")
+    results = None if graphs else pick(RESULT_FORMATS)
+    graph = pick(GRAPH_FORMATS) if graphs or not form else None
+    chosen = [row for row in (results, graph) if row is not None and not isinstance(row, Exception)]
+    if not chosen:
+        failed = results if isinstance(results, NotAcceptable) else graph
+        raise NotAcceptableError(str(failed), supported=failed.supported)
+    return (
+        results.key if results is not None and not isinstance(results, Exception) else None,
+        graph.key if graph is not None and not isinstance(graph, Exception) else None,
+    )
+
+
 def check_services(services: tuple[str | None, ...], allowlist) -> None:
     """:raises ServiceRefused: for a SERVICE endpoint not in ``allowlist``."""
     for target in services:
@@ -251,7 +276,7 @@ def query():
             raise ProtocolError("no query: send query=... (form) or the query as the body")
         if html:
             return editor()
-        return _description_response(service_description_graph(), accept, preq.formats)
+        return _description_response("sd", accept, preq.formats)
     if len(preq.query.encode("utf-8")) > config["MAX_QUERY_BYTES"]:
         raise QueryTooLarge(
             f"the query is larger than the limit of {config['MAX_QUERY_BYTES']} bytes",
@@ -273,12 +298,7 @@ def query():
             response = results_page(preq, info.form)
         response.headers.update(usage.headers())
         return response
-    if info.form:
-        table = GRAPH_FORMATS if info.form in ("CONSTRUCT", "DESCRIBE") else RESULT_FORMATS
-        try:
-            choose_format(table, accept, preq.formats or None)
-        except NotAcceptable as exc:
-            raise NotAcceptableError(str(exc), supported=exc.supported) from None
+    results_key, graph_key = negotiate_result_formats(info.form, accept, preq.formats)
     store = get_store()
     conditional = request.method == "GET"
     meta = store.metadata() if conditional else None
@@ -290,8 +310,8 @@ def query():
         started = time.perf_counter()
         result = store.query(
             preq.query,
-            accept=accept,
-            format=preq.formats or None,
+            format=results_key,
+            graph_format=graph_key,
             default_graphs=preq.default_graphs,
             named_graphs=preq.named_graphs,
             lane="sparql",
@@ -348,7 +368,8 @@ def results_page(preq: ProtocolRequest, form: str | None):
     """A query's results as an HTML table (browsers, and the editor's plain-form fallback)."""
     result = get_store().query(
         preq.query,
-        format=("srj", "turtle"),
+        format="json",
+        graph_format="turtle",
         default_graphs=preq.default_graphs,
         named_graphs=preq.named_graphs,
         lane="sparql",
@@ -413,216 +434,32 @@ _RDFLIB_FORMATS = {
     "trig": "trig",
     "nquads": "nquads",
 }
-_FORMAT_IRIS = {
-    "application/sparql-results+json": "SPARQL_Results_JSON",
-    "application/sparql-results+xml": "SPARQL_Results_XML",
-    "text/csv": "SPARQL_Results_CSV",
-    "text/tab-separated-values": "SPARQL_Results_TSV",
-    "text/turtle": "Turtle",
-    "application/n-triples": "N-Triples",
-    "application/ld+json": "JSON-LD",
-    "application/rdf+xml": "RDF_XML",
-    "application/trig": "TriG",
-    "application/n-quads": "N-Quads",
-}
 
 
-def _description_response(graph, accept, formats) -> Response:
+def _description_response(name: str, accept, formats) -> Response:
+    """A description graph (:func:`.descriptions.description_graph`) in the negotiated RDF
+    format, serialised once per generation, deployment root and format."""
     try:
         row = choose_format(GRAPH_FORMATS, accept, formats or None)
     except NotAcceptable as exc:
         raise NotAcceptableError(str(exc), supported=exc.supported) from None
-    cache = current_app.extensions["kg_description_cache"]
-    key = (id(graph), row.key)
-    body = cache.get(key)
+    pinned = served()
+    key = ("serialised", name, root_url(), row.key)
+    body = pinned.cache.get(key)
     if body is None:
-        body = graph.serialize(format=_RDFLIB_FORMATS[row.key], encoding="utf-8")
-        cache[key] = body
+        body = description_graph(name).serialize(format=_RDFLIB_FORMATS[row.key], encoding="utf-8")
+        pinned.cache[key] = body
     response = Response(body, 200, content_type=row.content_type)
     response.headers["Vary"] = "Accept"
     response.headers["Cache-Control"] = f"public, max-age={current_app.config['CACHE_MAX_AGE']}"
     return response
 
 
-def _cached_graph(name: str, build):
-    """``build()`` once per (name, host, dataset version); descriptions change with both."""
-    store = get_store()
-    key = (name, request.host_url, store.version())
-    cache = current_app.extensions["kg_description_cache"]
-    graph = cache.get(key)
-    if graph is None:
-        if len(cache) > 256:
-            cache.clear()
-        graph = build(store.metadata() or {})
-        cache[key] = graph
-    return graph
-
-
-def _namespaces():
-    from rdflib import Namespace
-
-    return {
-        "sd": Namespace("http://www.w3.org/ns/sparql-service-description#"),
-        "void": Namespace("http://rdfs.org/ns/void#"),
-        "formats": Namespace("http://www.w3.org/ns/formats/"),
-        "dct": Namespace("http://purl.org/dc/terms/"),
-        "ent": Namespace("http://www.w3.org/ns/entailment/"),
-    }
-
-
-def service_description_graph():
-    """The SPARQL 1.1 Service Description of this endpoint (an rdflib Graph)."""
-
-    def build(meta):
-        from rdflib import BNode, Graph, Literal, URIRef
-        from rdflib.namespace import RDF, RDFS, XSD
-
-        ns = _namespaces()
-        sd, void, formats, dct = ns["sd"], ns["void"], ns["formats"], ns["dct"]
-        graph = Graph()
-        for prefix, namespace in ns.items():
-            graph.bind(prefix, namespace)
-        endpoint = URIRef(external_url("sparql.query"))
-        service = endpoint
-        graph.add((service, RDF.type, sd.Service))
-        graph.add((service, sd.endpoint, endpoint))
-        graph.add((service, sd.supportedLanguage, sd.SPARQL11Query))
-        graph.add((service, sd.feature, sd.UnionDefaultGraph))
-        if current_app.config["SERVICE_ALLOWLIST"]:
-            graph.add((service, sd.feature, sd.BasicFederatedQuery))
-        graph.add((service, sd.defaultEntailmentRegime, ns["ent"].Simple))
-        for media_type in list(_FORMAT_IRIS):
-            graph.add((service, sd.resultFormat, formats[_FORMAT_IRIS[media_type]]))
-        graph.add(
-            (
-                service,
-                dct.description,
-                Literal(
-                    "Read-only SPARQL 1.1 endpoint of migkg. The default graph is the union of all "
-                    "named graphs (one per source document); address a single graph with GRAPH or "
-                    "named-graph-uri. Limits: query time "
-                    f"{current_app.config['QUERY_TIMEOUT']:g} s, query size "
-                    f"{current_app.config['MAX_QUERY_BYTES']} bytes, "
-                    f"{current_app.config['MAX_RESULT_ROWS']} result rows.",
-                    lang="en",
-                ),
-            )
-        )
-        graph.add((service, RDFS.seeAlso, URIRef(external_url("sparql.void"))))
-        dataset = BNode("defaultDataset")
-        graph.add((service, sd.defaultDataset, dataset))
-        graph.add((dataset, RDF.type, sd.Dataset))
-        default_graph = BNode("defaultGraph")
-        graph.add((dataset, sd.defaultGraph, default_graph))
-        graph.add((default_graph, RDF.type, sd.Graph))
-        graph.add(
-            (
-                default_graph,
-                void.triples,
-                Literal(int(meta.get("triples", 0)), datatype=XSD.integer),
-            )
-        )
-        for index, item in enumerate(meta.get("graphs", [])):
-            named = BNode(f"namedGraph{index}")
-            described = BNode(f"graph{index}")
-            graph.add((dataset, sd.namedGraph, named))
-            graph.add((named, RDF.type, sd.NamedGraph))
-            graph.add((named, sd.name, URIRef(item["iri"])))
-            graph.add((named, sd.graph, described))
-            graph.add((described, RDF.type, sd.Graph))
-            graph.add(
-                (described, void.triples, Literal(int(item["triples"]), datatype=XSD.integer))
-            )
-        return graph
-
-    return _cached_graph("sd", build)
-
-
-def void_graph():
-    """The VoID description of the dataset (an rdflib Graph)."""
-
-    def build(meta):
-        from rdflib import BNode, Graph, Literal, URIRef
-        from rdflib.namespace import RDF, XSD
-
-        ns = _namespaces()
-        void, dct = ns["void"], ns["dct"]
-        graph = Graph()
-        graph.bind("void", void)
-        graph.bind("dct", dct)
-        dataset = DATASET
-        integer = XSD.integer
-        graph.add((dataset, RDF.type, void.Dataset))
-        graph.add(
-            (dataset, dct.title, Literal("migkg: migration profiles knowledge graph", lang="en"))
-        )
-        graph.add((dataset, dct.license, URIRef("https://creativecommons.org/licenses/by/4.0/")))
-        graph.add((dataset, void.sparqlEndpoint, URIRef(external_url("sparql.query"))))
-        graph.add((dataset, void.uriSpace, Literal(MIGKG)))
-        for name in ("dataset.nq", "dataset.trig"):
-            graph.add((dataset, void.dataDump, URIRef(external_url("sparql.download", name=name))))
-        if meta:
-            graph.add((dataset, void.triples, Literal(int(meta["triples"]), datatype=integer)))
-            graph.add((dataset, void.entities, Literal(int(meta["entities"]), datatype=integer)))
-            graph.add(
-                (dataset, void.properties, Literal(int(meta["properties"]), datatype=integer))
-            )
-            graph.add((dataset, void.classes, Literal(len(meta["classes"]), datatype=integer)))
-            graph.add((dataset, dct.hasVersion, Literal(meta["version"])))
-            modified = _last_modified(meta)
-            if modified:
-                graph.add((dataset, dct.modified, Literal(modified)))
-            for vocabulary in meta["vocabularies"]:
-                graph.add((dataset, void.vocabulary, URIRef(vocabulary)))
-            for example in meta["examples"]:
-                graph.add((dataset, void.exampleResource, URIRef(example)))
-            for item in meta["graphs"]:
-                subset = URIRef(item["iri"])
-                graph.add((dataset, void.subset, subset))
-                graph.add((subset, RDF.type, void.Dataset))
-                graph.add((subset, void.triples, Literal(int(item["triples"]), datatype=integer)))
-            _add_linksets(graph, dataset, void)
-            for item in meta["classes"]:
-                partition = BNode(f"class-{hashlib.sha1(item['iri'].encode()).hexdigest()[:10]}")
-                graph.add((dataset, void.classPartition, partition))
-                graph.add((partition, void["class"], URIRef(item["iri"])))
-                graph.add(
-                    (partition, void.entities, Literal(int(item["entities"]), datatype=integer))
-                )
-        return graph
-
-    return _cached_graph("void", build)
-
-
-def _add_linksets(graph, dataset, void) -> None:
-    """The linksets of the links graph, as subsets of the dataset, with their provenance;
-    the links themselves are a separate dump (``/downloads/links.nt.gz``)."""
-    from importlib import resources
-
-    from rdflib import Graph, URIRef
-    from rdflib.namespace import RDF
-
-    text = resources.files("service.queries").joinpath("void-linksets.rq").read_text("utf-8")
-    result = get_store().query(text, accept="application/n-triples")
-    linksets = Graph()
-    linksets.parse(data=result.body.decode("utf-8"), format="nt")
-    graph += linksets
-    for linkset in linksets.subjects(RDF.type, void.Linkset):
-        graph.add((dataset, void.subset, linkset))
-        graph.add(
-            (
-                linkset,
-                void.dataDump,
-                URIRef(external_url("pages.download_file", name="links.nt.gz")),
-            )
-        )
-
-
 @bp.route("/.well-known/void")
 def void():
     """VoID description, negotiated among the RDF formats (Turtle by default)."""
     formats = tuple(request.args.getlist("format"))
-    return _description_response(void_graph(), request.headers.get("Accept"), formats)
+    return _description_response("void", request.headers.get("Accept"), formats)
 
 
 @bp.route("/healthz")
@@ -644,19 +481,6 @@ def healthz():
     response.status_code = 200 if reachable else 503
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-_DUMPS = {"dataset.nq": "application/n-quads", "dataset.trig": "application/trig"}
-
-
-@bp.route("/download/<name>")
-def download(name: str):
-    """The built dataset's dump files (linked from VoID as ``void:dataDump``)."""
-    if name not in _DUMPS:
-        abort(404)
-    return send_from_directory(
-        Path(current_app.config["DATASET_DIR"]).resolve(), name, mimetype=_DUMPS[name]
-    )
 
 
 @bp.route("/assets/yasgui/<path:filename>")
