@@ -4,7 +4,7 @@ every SPARQL request pays: two short SQLite transactions on the shared state fil
     .venv/bin/python bench/fairshare_bench.py [--n 20000]
 
 Prints the median and p99 of admit+release in microseconds, with 1 and with 8 clients, on a
-file in a temporary folder (as STORE_DIR/fairshare.sqlite is).
+file in a temporary folder (as STATE_DIR/fairshare.sqlite is).
 """
 
 from __future__ import annotations

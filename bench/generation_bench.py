@@ -11,10 +11,12 @@ Both are measured on the same dataset in the same run for this checkout and, wit
 ``migkg serve``, its own way of loading the data):
 
 * **first request**: ``migkg serve`` with the shipped defaults except one gunicorn worker (so
-  that "the first request" is the fresh worker's), access log on. As soon as the port accepts a
-  connection, one request of a kind (an observation page, a country page, ``/search.json``, a
-  SPARQL ASK) is timed, then 20 more of the same kind; repeated over ``--restarts`` fresh
-  servers. Reported: the first request's median and the later ones' median, per kind.
+  that "the first request" is the fresh worker's), access log on. Once gunicorn logs the
+  worker's boot and ``--settle`` seconds have passed (its app factory has returned; no request
+  is sent before), one request of a kind (an observation page, a country page,
+  ``/search.json``, a SPARQL ASK) is timed, then 20 more of the same kind; repeated over
+  ``--restarts`` fresh servers. Reported: the first request's median and maximum and the later
+  ones' median, per kind.
 * **crawler, cold**: ``PAGE_CACHE_SIZE=0`` (every page rendered), shipped defaults otherwise
   (2 workers, access log on); wrk with 16 connections over the list of every observation,
   authority, law and indicator page, shuffled once with a fixed seed, each URL requested at
@@ -32,7 +34,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -74,17 +75,18 @@ end
 """
 
 
-def _wait_port(port: int, process, timeout: float = 600) -> None:
+def _wait_booted(log: Path, process, workers: int, settle: float, timeout: float = 600) -> None:
+    """Wait until gunicorn has booted ``workers`` workers, then ``settle`` seconds for their
+    app factories to finish, without sending a request (which would be the first)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError("server exited")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise RuntimeError("server not listening")
+            raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
+        if log.read_text(errors="replace").count("Booting worker") >= workers:
+            time.sleep(settle)
+            return
+        time.sleep(0.05)
+    raise RuntimeError("server not booted")
 
 
 def _get(url: str, accept: str = "text/html") -> float:
@@ -112,17 +114,18 @@ class Checkout:
     def __init__(self, label: str, root: Path, env: dict[str, str]):
         self.label, self.root, self.env = label, root, env
 
-    def serve(self, port: int, **settings) -> subprocess.Popen:
+    def serve(self, port: int, log: Path, **settings) -> subprocess.Popen:
         env = dict(os.environ, **self.env, MIGKG_PORT=str(port), MIGKG_HOST="127.0.0.1")
         env.update({f"MIGKG_{k}": str(v) for k, v in settings.items()})
-        return subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve"],
-            cwd=self.root,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        with open(log, "wb") as handle:
+            return subprocess.Popen(
+                [sys.executable, "-m", "service.cli", "serve"],
+                cwd=self.root,
+                env=env,
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
 
 def current_checkout(dataset: Path, workdir: Path) -> tuple[Checkout, dict]:
@@ -174,7 +177,9 @@ def paths_for(dataset: Path) -> dict[str, list[str]]:
     return {kind: sorted(found) for kind, found in kinds.items()}
 
 
-def first_requests(checkout: Checkout, paths: dict[str, list[str]], restarts: int) -> dict:
+def first_requests(
+    checkout: Checkout, paths: dict[str, list[str]], restarts: int, workdir: Path, settle: float
+) -> dict:
     rng = random.Random(11)
     kinds = {
         "observation page": lambda: (rng.choice(paths["observation"]), "text/html"),
@@ -190,9 +195,10 @@ def first_requests(checkout: Checkout, paths: dict[str, list[str]], restarts: in
         firsts, laters = [], []
         for _ in range(restarts):
             port = free_port()
-            process = checkout.serve(port, WORKERS=1)
+            log = workdir / "first.log"
+            process = checkout.serve(port, log, WORKERS=1)
             try:
-                _wait_port(port, process)
+                _wait_booted(log, process, 1, settle)
                 url = f"http://127.0.0.1:{port}"
                 path, accept = pick()
                 firsts.append(_get(url + path, accept))
@@ -211,9 +217,10 @@ def first_requests(checkout: Checkout, paths: dict[str, list[str]], restarts: in
 
 def crawl(checkout: Checkout, urls: list[str], seconds: int, workdir: Path) -> dict:
     port = free_port()
-    process = checkout.serve(port, PAGE_CACHE_SIZE=0)
+    log = workdir / "crawl.log"
+    process = checkout.serve(port, log, PAGE_CACHE_SIZE=0)
     try:
-        _wait_port(port, process)
+        _wait_booted(log, process, 2, 5.0)
         _get(f"http://127.0.0.1:{port}/healthz", "application/json")
         _get(f"http://127.0.0.1:{port}/healthz", "application/json")
         script = workdir / "once.lua"
@@ -269,6 +276,12 @@ def main() -> None:
     parser.add_argument("--baseline", default=None, help="a commit to measure the same way")
     parser.add_argument("--restarts", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=15)
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=5.0,
+        help="seconds after a worker boots, before the first request",
+    )
     parser.add_argument("--markdown", action="store_true")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="generation-bench-"))
@@ -288,7 +301,7 @@ def main() -> None:
         for item in checkouts:
             run = {"label": item.label}
             run["crawl"] = crawl(item, urls, args.seconds, workdir)
-            run["first_request"] = first_requests(item, paths, args.restarts)
+            run["first_request"] = first_requests(item, paths, args.restarts, workdir, args.settle)
             report["runs"].append(run)
             print(json.dumps(run), file=sys.stderr, flush=True)
     finally:

@@ -3,8 +3,17 @@
 
 Usage::
 
-    python bench/pages_bench.py --dataset var/dataset --store /tmp/b/store --label real
-    python bench/pages_bench.py --dataset bench/out/bench50 --store /tmp/b/store50 --label 50-country
+    python bench/pages_bench.py --dataset var/generations --label real
+    python bench/pages_bench.py --dataset bench/out/bench50 --store /tmp/b/gen50 --label 50-country
+
+``--dataset`` is either a generations folder (one with ``current``: ``migkg build``'s
+``var/generations``), served as it is, or a dataset folder with ``dataset.nq``
+(``bench/generate.py``), which is first published as a generation
+(``service.build.generation.publish``) into the generations folder ``--store`` (kept, and
+reused by a later run when its current generation already holds that dataset version; a
+temporary folder, removed at the end, when ``--store`` is not given). ``--store`` is ignored
+for a generations folder. The app and the servers write their state (fairshare.sqlite) into a
+temporary ``STATE_DIR``.
 
 For every page type (home, authority, law, observation, source, indicator, country, search
 JSON) it picks up to ``--sample`` entities of that type from the pages catalogue and measures:
@@ -22,6 +31,7 @@ Prints one JSON document (medians and p95 in ms, requests/s) and a Markdown tabl
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
 import os
 import shutil
@@ -77,6 +87,37 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def generations_folder(dataset: Path, store: Path | None) -> Path:
+    """The generations folder to serve ``dataset`` from (see the module docstring)."""
+    if (dataset / "current").exists():
+        return dataset
+    from service.build.generation import publish
+
+    if store is None:
+        store = Path(tempfile.mkdtemp(prefix="pages-bench-generations-"))
+        atexit.register(shutil.rmtree, store, ignore_errors=True)
+    started = time.perf_counter()
+    generation, published = publish((dataset / "dataset.nq").read_bytes(), store)
+    print(
+        f"{'published' if published else 'reusing'} generation {generation.name} in {store}"
+        + (f" ({time.perf_counter() - started:.0f} s)" if published else ""),
+        file=sys.stderr,
+        flush=True,
+    )
+    return store
+
+
+def _state_dir() -> Path:
+    folder = Path(tempfile.mkdtemp(prefix="pages-bench-state-"))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
+
+
+def _close(app) -> None:
+    app.extensions["kg_current"].close()
+    app.extensions["kg_engine"].close()
+
+
 def sample_paths(app, size: int) -> dict[str, list[str]]:
     from service.iris import IriScheme
     from service.web.pages import MIG, get_catalog
@@ -117,14 +158,15 @@ def sample_paths(app, size: int) -> dict[str, list[str]]:
     }
 
 
-def in_process(dataset: Path, store: Path, size: int) -> tuple[dict, dict[str, list[str]]]:
+def in_process(generations: Path, size: int) -> tuple[dict, dict[str, list[str]]]:
     from service import create_app
 
     results: dict[str, dict] = {}
+    state = _state_dir()
     cold_app = create_app(
         {
-            "DATASET_DIR": str(dataset),
-            "STORE_DIR": str(store),
+            "GENERATIONS_DIR": str(generations),
+            "STATE_DIR": str(state),
             "ACCESS_LOG": False,
             "PAGE_CACHE_SIZE": 0,
         }
@@ -146,9 +188,9 @@ def in_process(dataset: Path, store: Path, size: int) -> tuple[dict, dict[str, l
             "cold_median_ms": round(statistics.median(times), 2),
             "cold_p95_ms": round(_percentile(times, 0.95), 2),
         }
-    cold_app.extensions["kg_current"].served().store.close()
+    _close(cold_app)
     warm_app = create_app(
-        {"DATASET_DIR": str(dataset), "STORE_DIR": str(store), "ACCESS_LOG": False}
+        {"GENERATIONS_DIR": str(generations), "STATE_DIR": str(state), "ACCESS_LOG": False}
     )
     client = warm_app.test_client()
     for kind in KINDS:
@@ -164,7 +206,7 @@ def in_process(dataset: Path, store: Path, size: int) -> tuple[dict, dict[str, l
             warm_median_ms=round(statistics.median(times), 3),
             warm_p95_ms=round(_percentile(times, 0.95), 3),
         )
-    warm_app.extensions["kg_current"].served().store.close()
+    _close(warm_app)
     results["_catalog_seconds"] = round(catalog_seconds, 2)
     return results, paths
 
@@ -217,14 +259,14 @@ def wrk(url: str, paths: list[str], seconds: int, workdir: Path) -> dict:
     }
 
 
-def single_pages(dataset: Path, store: Path, pages: list[str]) -> dict:
+def single_pages(generations: Path, pages: list[str]) -> dict:
     """Cold in-process render time (median of 7 after one warm-up) and size of given pages."""
     from service import create_app
 
     app = create_app(
         {
-            "DATASET_DIR": str(dataset),
-            "STORE_DIR": str(store),
+            "GENERATIONS_DIR": str(generations),
+            "STATE_DIR": str(_state_dir()),
             "ACCESS_LOG": False,
             "PAGE_CACHE_SIZE": 0,
         }
@@ -243,13 +285,11 @@ def single_pages(dataset: Path, store: Path, pages: list[str]) -> dict:
             "bytes": len(response.data),
             "cold_median_ms": round(statistics.median(times), 2),
         }
-    app.extensions["kg_current"].served().store.close()
+    _close(app)
     return results
 
 
-def over_http(
-    dataset: Path, store: Path, paths: dict[str, list[str]], workers: int, seconds: int
-) -> dict:
+def over_http(generations: Path, paths: dict[str, list[str]], workers: int, seconds: int) -> dict:
     workdir = Path(tempfile.mkdtemp(prefix="pages-bench-"))
     results: dict[str, dict] = {}
     try:
@@ -280,8 +320,8 @@ def over_http(
             port = _free_port()
             env = dict(
                 os.environ,
-                MIGKG_DATASET_DIR=str(dataset),
-                MIGKG_STORE_DIR=str(store),
+                MIGKG_GENERATIONS_DIR=str(generations),
+                MIGKG_STATE_DIR=str(workdir / f"state-{label}"),
                 MIGKG_PORT=str(port),
                 MIGKG_WORKERS=str(workers),
                 MIGKG_ACCESS_LOG="0",
@@ -342,8 +382,18 @@ def table(label: str, local: dict, http: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--dataset", type=Path, required=True)
-    parser.add_argument("--store", type=Path, required=True)
+    parser.add_argument(
+        "--dataset",
+        type=Path,
+        required=True,
+        help="a generations folder (has current), or a dataset folder with dataset.nq",
+    )
+    parser.add_argument(
+        "--store",
+        type=Path,
+        help="for a dataset folder: the generations folder to publish it into (default: a "
+        "temporary one); ignored for a generations folder",
+    )
     parser.add_argument("--label", default="dataset")
     parser.add_argument("--sample", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
@@ -355,11 +405,12 @@ def main() -> None:
         help="only these pages: cold in-process median of 7 and size, no HTTP",
     )
     args = parser.parse_args()
+    generations = generations_folder(args.dataset, args.store)
     if args.pages:
-        print(json.dumps(single_pages(args.dataset, args.store, args.pages), indent=2))
+        print(json.dumps(single_pages(generations, args.pages), indent=2))
         return
-    local, paths = in_process(args.dataset, args.store, args.sample)
-    http = over_http(args.dataset, args.store, paths, args.workers, args.seconds)
+    local, paths = in_process(generations, args.sample)
+    http = over_http(generations, paths, args.workers, args.seconds)
     print(json.dumps({"label": args.label, "in_process": local, "http": http}, indent=2))
     print(table(args.label, local, http))
 

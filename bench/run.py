@@ -10,6 +10,13 @@ graph (``bench/generate.py``, ~1.7 M triples; a ~1 M-triple variant for the load
 The query mix: every example query (``service/queries/examples``) plus entity-page lookups,
 a small ASK, a 90-row SELECT and an aggregate (``bench/queries``).
 
+Load = ``service.build.store_loader.load_store`` (the bulk load of a generation's store, with
+the default-graph merge, optimize and statistics) on the dataset's N-Quads, in a child
+process, into a store that is then removed. The stores queried are generations: the real
+dataset's own (``migkg build --out bench/out/real``), and the 50-country graph published
+once with ``service.build.generation.publish`` into ``bench/out/store-bench50`` (reused while
+it holds the same dataset version).
+
 In-process = the query and Oxigraph's native JSON serialisation in this process on a store
 opened read-only (what one query child of the server does). rdflib = ``Dataset`` with the
 union default graph, ``query()`` and ``serialize(format="json")``, in a child process with a
@@ -21,6 +28,7 @@ Every load-generating phase is bounded in time and talks to loopback only.
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import platform
@@ -69,6 +77,7 @@ def query_mix() -> list[tuple[str, str, str]]:
 
 
 def build_real() -> Path:
+    """The real dataset as a generations folder (``current`` and its generation)."""
     out = OUT / "real"
     subprocess.run(
         [sys.executable, "-m", "service.cli", "build", "--out", str(out)],
@@ -97,33 +106,74 @@ def generate(real: Path, name: str, density: float) -> Path:
 
 
 def _version(dataset: Path) -> str:
+    """The dataset version of a generations folder (its current generation) or dataset folder."""
+    if (dataset / "current").exists():
+        return json.loads((dataset / "current" / "meta.json").read_text())["version"]
     return json.loads((dataset / "version.json").read_text())["version"]
 
 
+def nquads_file(dataset: Path) -> Path:
+    """The N-Quads file of a dataset folder (``dataset.nq``) or, for a generations folder, its
+    current generation's N-Quads dump (the bytes the build loaded), unpacked beside it."""
+    if (dataset / "dataset.nq").is_file():
+        return dataset / "dataset.nq"
+    target = dataset.parent / f"{dataset.name}-dataset.nq"
+    with gzip.open(dataset / "current" / "dumps" / "dataset.nq.gz") as source:
+        target.write_bytes(source.read())
+    return target
+
+
 _LOAD_CHILD = """
-import json, sys, time
-sys.path.insert(0, sys.argv[3])
-from service.store import load_dataset
-started = time.perf_counter()
-meta = load_dataset(sys.argv[1], sys.argv[2], force=True)
-meta["wall_seconds"] = round(time.perf_counter() - started, 2)
-# VmHWM: this process's own peak (ru_maxrss would include the parent's, kept across exec)
-meta["max_rss_mb"] = round(int(next(line.split()[1] for line in open("/proc/self/status")
-                                    if line.startswith("VmHWM:"))) / 1024)
-print(json.dumps({k: meta[k] for k in ("triples", "load_seconds", "optimize_seconds",
-      "statistics_seconds", "wall_seconds", "max_rss_mb")}))
+import gc, json, shutil, sys, time
+from pathlib import Path
+sys.path.insert(0, sys.argv[4])
+from service.build.store_loader import load_store
+nquads = Path(sys.argv[1]).read_bytes()
+work = Path(sys.argv[2])
+try:
+    started = time.perf_counter()
+    store, meta = load_store(nquads, work / "store")
+    meta["wall_seconds"] = round(time.perf_counter() - started, 2)
+    # VmHWM: this process's own peak (ru_maxrss would include the parent's, kept across exec)
+    meta["max_rss_mb"] = round(int(next(line.split()[1] for line in open("/proc/self/status")
+                                        if line.startswith("VmHWM:"))) / 1024)
+    del store
+    gc.collect()
+finally:
+    shutil.rmtree(work, ignore_errors=True)
+result = {k: meta[k] for k in ("triples", "load_seconds", "optimize_seconds",
+          "statistics_seconds", "wall_seconds", "max_rss_mb")}
+if sys.argv[3]:  # then publish it as a generation for the query phases (not measured above)
+    from service.build.generation import publish
+    started = time.perf_counter()
+    generation, published = publish(nquads, Path(sys.argv[3]))
+    result["published"] = generation.name
+    result["publish_seconds"] = round(time.perf_counter() - started, 2) if published else None
+print(json.dumps(result))
 """
 
 
-def measure_load(dataset: Path, store_dir: Path) -> dict:
-    """Load into a fresh store in a child process (so its peak memory is its own)."""
+def measure_load(dataset: Path, store_dir: Path, publish_to: Path | None = None) -> dict:
+    """Load the dataset's N-Quads into a fresh store at ``store_dir/store`` (removed
+    afterwards) in a child process (so its peak memory is its own); with ``publish_to``, the
+    child then publishes them as a generation there (unless it already holds that version)."""
     shutil.rmtree(store_dir, ignore_errors=True)
+    store_dir.mkdir(parents=True)
     result = subprocess.run(
-        [sys.executable, "-c", _LOAD_CHILD, str(dataset), str(store_dir), str(ROOT)],
+        [
+            sys.executable,
+            "-c",
+            _LOAD_CHILD,
+            str(nquads_file(dataset)),
+            str(store_dir),
+            str(publish_to or ""),
+            str(ROOT),
+        ],
         capture_output=True,
         text=True,
-        check=True,
     )
+    if result.returncode:
+        raise RuntimeError(f"loading {dataset} failed:\n{result.stderr[-2000:]}")
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
@@ -136,6 +186,7 @@ def _percentile(values: list[float], fraction: float) -> float:
 
 
 def oxigraph_latencies(store_dir: Path, mix, runs: int, budget: float) -> dict:
+    """In-process latencies on the current generation of the generations folder ``store_dir``."""
     import pyoxigraph as ox
 
     from service.config import DEFAULTS
@@ -224,7 +275,7 @@ def rdflib_latencies(dataset: Path, mix, runs: int, budget: float) -> dict:
             sys.executable,
             "-c",
             _RDFLIB_CHILD,
-            str(dataset / "dataset.nq"),
+            str(nquads_file(dataset)),
             BASE,
             str(runs),
             str(budget),
@@ -255,13 +306,17 @@ def _free_port() -> int:
 
 
 class Server:
-    def __init__(self, dataset: Path, store_dir: Path, workers: int, timeout: float = 30.0):
+    """``migkg serve`` on the generations folder ``generations``; ``state_dir`` (emptied first)
+    is its STATE_DIR (the fair-share database)."""
+
+    def __init__(self, generations: Path, state_dir: Path, workers: int, timeout: float = 30.0):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
+        shutil.rmtree(state_dir, ignore_errors=True)
         env = dict(
             os.environ,
-            MIGKG_DATASET_DIR=str(dataset),
-            MIGKG_STORE_DIR=str(store_dir),
+            MIGKG_GENERATIONS_DIR=str(generations),
+            MIGKG_STATE_DIR=str(state_dir),
             MIGKG_PORT=str(self.port),
             MIGKG_WORKERS=str(workers),
             MIGKG_ACCESS_LOG="false",
@@ -699,12 +754,16 @@ def main() -> None:
     log("generating the 50-country graph")
     datasets["bench50"] = generate(datasets["real"], "bench50", 0.22)
     datasets["bench1m"] = generate(datasets["real"], "bench1m", 0.125)
+    # The generations queried and served: the real dataset's own build, and the 50-country
+    # graph's, which its load child publishes.
+    published = {"bench50": OUT / "store-bench50"}
+    generations = {"real": datasets["real"], **published}
     for name, dataset in datasets.items():
         log(f"loading {name}")
-        results["load"][name] = measure_load(dataset, OUT / f"store-{name}")
+        results["load"][name] = measure_load(dataset, OUT / f"load-{name}", published.get(name))
     for name in ("real", "bench50"):
         log(f"oxigraph in-process on {name}")
-        results["oxigraph"][name] = oxigraph_latencies(OUT / f"store-{name}", mix, runs, budget)
+        results["oxigraph"][name] = oxigraph_latencies(generations[name], mix, runs, budget)
     for name in ("real", "bench50"):
         if name == "bench50" and (args.quick or args.skip_rdflib_bench50):
             continue
@@ -714,7 +773,7 @@ def main() -> None:
         )
     for name in ("real", "bench50"):
         log(f"HTTP on {name}")
-        server = Server(datasets[name], OUT / f"serve-{name}", args.workers)
+        server = Server(generations[name], OUT / f"serve-{name}", args.workers)
         try:
             results["http"][name] = http_throughput(server, mix, http_seconds)
         finally:
@@ -722,7 +781,7 @@ def main() -> None:
     log("bare Flask ceiling")
     results["bare_flask"] = bare_flask_ceiling(args.workers, http_seconds)
     log("slow versus fast")
-    server = Server(datasets["real"], OUT / "serve-slow", args.workers, timeout=3.0)
+    server = Server(generations["real"], OUT / "serve-slow", args.workers, timeout=3.0)
     try:
         ask = next(text for name, _, text in mix if name == "ask-small")
         results["slow_vs_fast"] = dict(

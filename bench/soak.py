@@ -2,16 +2,19 @@
 
     .venv/bin/python bench/soak.py [--seconds 300] [--clients 16] [--write]
 
-Builds the real dataset, starts ``migkg serve`` as users run it (defaults: 2 gthread workers,
-access log on) on a loopback port, and drives it with the researcher mix (example queries,
-entity pages as HTML and Turtle, search, downloads) from ``--clients`` well-behaved clients,
-each from its own loopback address (127.0.0.2, ...), each one request at a time:
+Builds the real dataset (``migkg build`` into a temporary generations folder), starts
+``migkg serve`` on it as users run it (defaults: 2 gthread workers, access log on; its
+STATE_DIR in the same temporary folder) on a loopback port, and drives it with the researcher
+mix (example queries, entity pages as HTML and Turtle, search, downloads) from ``--clients``
+well-behaved clients, each from its own loopback address (127.0.0.2, ...), each one request at
+a time:
 
 1. capacity: 20 s closed loop (as fast as the clients go) -> requests per second;
 2. soak at 70 % of that rate, paced per client, for ``--seconds`` (default 300), in thirds:
    clean; abuse (one more client, 127.0.0.99, sending runaway queries in a loop, four at a time); faults
    (kill -9 of a query child, of a gunicorn worker, and a dataset switch: a new generation of
-   the store loaded under the running server, thirty seconds apart).
+   the same dataset published under the running server, which switches to it, thirty seconds
+   apart).
 
 With ``--proxy`` the clients go through nginx with the reference configuration
 (``deploy/nginx/migkg.conf``: a read lost with its worker is sent again) and the server trusts
@@ -26,6 +29,7 @@ is sent at once, not skipped). The load generator runs on the same 2 cores as th
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import os
 import random
@@ -92,17 +96,16 @@ def rss_mb(pid: int) -> float | None:
 
 
 class Server:
-    def __init__(self, dataset: Path, workdir: Path, proxy: bool = False):
+    def __init__(self, generations: Path, workdir: Path, proxy: bool = False):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/"
-        self.store_dir = workdir / "store"
+        self.generations = generations
         env = {
             **os.environ,
-            "MIGKG_DATASET_DIR": str(dataset),
-            "MIGKG_STORE_DIR": str(self.store_dir),
+            "MIGKG_GENERATIONS_DIR": str(generations),
+            "MIGKG_STATE_DIR": str(workdir / "state"),
             "MIGKG_PORT": str(self.port),
             "MIGKG_HOST": "127.0.0.1",
-            "MIGKG_DOWNLOADS_DIR": str(workdir / "downloads"),
             **({"MIGKG_TRUSTED_PROXIES": "127.0.0.1"} if proxy else {}),
         }
         self.log = open(workdir / "server.log", "wb")
@@ -174,7 +177,6 @@ def mix(server: Server) -> list[tuple[str, str, dict]]:
     entities = [
         b["s"]["value"][len("https://w3id.org/migkg/") :] for b in rows["results"]["bindings"]
     ]
-    requests.get(server.url + "downloads", timeout=120)  # make the downloads once
     items = []
     for e in examples:
         items.append(
@@ -274,14 +276,13 @@ def main() -> None:
         help="run through nginx with deploy/nginx/migkg.conf in front",
     )
     args = parser.parse_args()
-    from service.build.generation import build_dataset
+    from service.build.generation import build_generation, publish
     from service.config import load_config
-    from service.store import load_dataset
 
     work = Path(tempfile.mkdtemp(prefix="migkg-soak-"))
-    dataset = work / "dataset"
-    build_dataset(load_config({"DATASET_DIR": str(dataset)}, environ={}))
-    server = Server(dataset, work, proxy=args.proxy)
+    generations = work / "generations"
+    built = build_generation(load_config({"GENERATIONS_DIR": str(generations)}, environ={}))
+    server = Server(generations, work, proxy=args.proxy)
     try:
         items = mix(server)
         records, threads, _ = run_clients(items, args.clients, 20, None)
@@ -317,7 +318,11 @@ def main() -> None:
         os.kill(worker, signal.SIGKILL)
         faults.append(("kill -9 of a gunicorn worker", time.monotonic() - t0))
         time.sleep(30)
-        load_dataset(dataset, server.store_dir, force=True)
+        publish(
+            gzip.decompress((built.generation / "dumps" / "dataset.nq.gz").read_bytes()),
+            server.generations,
+            force=True,
+        )
         faults.append(("dataset switch (new store generation)", time.monotonic() - t0))
         for thread in threads + abusers:
             thread.join()

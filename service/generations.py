@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = [
+    "FORMAT",
     "Generation",
     "GenerationError",
     "META",
@@ -49,6 +50,11 @@ __all__ = [
     "new_build_dir",
     "remove_stale_builds",
 ]
+
+#: The layout and file formats of a generation; raised whenever what the build writes changes
+#: (a table added to the catalogue, a file renamed), so that a server refuses a generation it
+#: cannot read and the build does not take an older one for "unchanged".
+FORMAT = 1
 
 META = "meta.json"
 STORE = "store"
@@ -124,6 +130,11 @@ def _read_meta(folder: Path) -> dict[str, Any]:
         raise GenerationError(f"{folder}/{META}: unreadable: {exc}") from None
     if not isinstance(meta, dict) or "version" not in meta or "files" not in meta:
         raise GenerationError(f"{folder}/{META}: no version or file list")
+    if meta.get("format") != FORMAT:
+        raise GenerationError(
+            f"{folder}: generation format {meta.get('format')}, this migkg reads format "
+            f"{FORMAT}: run `migkg build`"
+        )
     return meta
 
 

@@ -87,7 +87,7 @@ def test_loader_writes_the_merge_beside_the_named_graphs_whatever_the_chunking(
     leave literals that merely look like a graph name alone."""
     import pyoxigraph as ox
 
-    from service.store.embedded import _bulk_load_with_merge
+    from service.build.store_loader import _bulk_load_with_merge
 
     source = tmp_path / "dataset.nq"
     source.write_text(TRICKY_NQUADS, encoding="utf-8")

@@ -109,6 +109,7 @@ def test_a_published_generation_verifies_and_lists_every_file(published):
         (lambda g: _flip_byte(g / "dumps" / "dataset.nq.gz"), "SHA-256"),
         (lambda g: _truncate(g / "catalogue.sqlite"), "bytes"),
         (lambda g: (g / "figures.csv.gz").unlink(), "figures.csv.gz is missing"),
+        (lambda g: _older_format(g / "meta.json"), "generation format 0"),
     ],
     ids=[
         "store removed",
@@ -116,6 +117,7 @@ def test_a_published_generation_verifies_and_lists_every_file(published):
         "dump changed",
         "catalogue truncated",
         "figures table removed",
+        "written by an older migkg",
     ],
 )
 def test_a_damaged_generation_is_refused_with_one_line(published, tmp_path, damage, reason):
@@ -131,6 +133,11 @@ def _flip_byte(path: Path) -> None:
     data = bytearray(path.read_bytes())
     data[len(data) // 2] ^= 0xFF
     path.write_bytes(bytes(data))
+
+
+def _older_format(meta: Path) -> None:
+    data = json.loads(meta.read_text())
+    meta.write_text(json.dumps(dict(data, format=0)))
 
 
 def _truncate(path: Path) -> None:
@@ -349,3 +356,35 @@ def test_a_running_server_switches_generations_without_a_failed_or_mixed_respons
         for kind in ("sparql", "page", "download"):
             first = min(r[0] for r in load.records if r[2] == version and r[1] == kind)
             assert first - finished < 5.0, (n, kind, first - finished)
+
+
+# -- SIGHUP ----------------------------------------------------------------------------------
+
+
+def _healthz_version(url: str) -> str | None:
+    try:
+        return requests.get(url + "healthz", timeout=10).json()["version"]
+    except (requests.RequestException, ValueError):
+        return None
+
+
+def test_sighup_moves_a_server_that_does_not_poll_to_the_new_generation(
+    published, tmp_path, start_server
+):
+    """With polling off (GENERATION_POLL_SECONDS=0), SIGHUP to gunicorn's master restarts the
+    workers gracefully and they open the generation ``current`` names."""
+    from service.build.generation import publish
+
+    root = copy_generations(published, tmp_path / "generations")
+    server = start_server(GENERATIONS_DIR=str(root), WORKERS=2, GENERATION_POLL_SECONDS=0)
+    before = _healthz_version(server.url)
+    fixture = ROOT / "tests" / "fixtures" / "dataset" / "dataset.nq"
+    generation, published_now = publish(fixture.read_bytes(), root)
+    assert published_now and generation.version != before
+    time.sleep(2)
+    assert _healthz_version(server.url) == before  # no polling: still the old one
+    os.kill(server.process.pid, signal.SIGHUP)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _healthz_version(server.url) != generation.version:
+        time.sleep(0.2)
+    assert _healthz_version(server.url) == generation.version

@@ -267,7 +267,7 @@ def test_user_queries_run_at_a_lower_cpu_priority_than_pages(make_app):
     store.query(ASK)  # the page lane
     base = os.getpriority(os.PRIO_PROCESS, 0)
     (user,) = store.pool._children
-    (page,) = store.page_pool._children
+    (page,) = app.extensions["kg_engine"].page_pool._children
     assert os.getpriority(os.PRIO_PROCESS, user.process.pid) == base + 5
     assert os.getpriority(os.PRIO_PROCESS, page.process.pid) == base
 

@@ -272,8 +272,12 @@ def test_dev_flag_serves_with_the_flask_development_server(free_port, tmp_path):
     import sys
 
     port = free_port()
+    from kgsupport import generations_for
+
     env = dict(
-        os.environ, MIGKG_DATASET_DIR=str(FIXTURE_DATASET), MIGKG_STORE_DIR=str(tmp_path / "store")
+        os.environ,
+        MIGKG_GENERATIONS_DIR=str(generations_for(FIXTURE_DATASET)),
+        MIGKG_STATE_DIR=str(tmp_path / "state"),
     )
     process = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "serve", "--dev", "--port", str(port)],
@@ -301,3 +305,4 @@ def test_dev_flag_serves_with_the_flask_development_server(free_port, tmp_path):
     finally:
         os.killpg(process.pid, signal.SIGTERM)
         process.wait(timeout=20)
+        process.stdout.close()

@@ -231,6 +231,7 @@ def publish(
             write_figures_table(store, work)
             _hold("files")
             meta = {
+                "format": gens.FORMAT,
                 "version": version,
                 "built": datetime.now(UTC).isoformat(timespec="seconds"),
                 "source_commit": _source_commit(),

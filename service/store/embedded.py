@@ -89,6 +89,12 @@ class EmbeddedStore:
         """A view of the store that answers from ``generation`` (None: nothing published)."""
         return BoundStore(self, generation, dict(meta) if meta else None)
 
+    def warm(self, generation: str) -> int:
+        """Start every query process and have it open ``generation`` now; how many did."""
+        return sum(
+            pool.warm((generation, ("ping",)), self.timeout) for pool in self._pools.values()
+        )
+
     def run(
         self, generation: str | None, request: tuple, lane: str, timeout: float | None = None
     ) -> QueryResult:

@@ -158,6 +158,32 @@ class QueryPool:
             if child is not None:
                 self._idle.put(child)
 
+    def warm(self, request: tuple, timeout: float) -> int:
+        """Start the children if needed and send ``request`` (e.g. a ping that opens a
+        generation) to each idle one, so that no user request pays for a child's start or its
+        first open of a generation. Busy children are skipped; returns how many answered."""
+        self._ensure_started()
+        taken: list[_Child] = []
+        try:
+            while True:
+                try:
+                    taken.append(self._idle.get_nowait())
+                except queue.Empty:
+                    break
+            for child in taken:
+                child.conn.send(request)
+            answered = 0
+            for child in taken:
+                if child.conn.poll(timeout):
+                    child.conn.recv()
+                    answered += 1
+            return answered
+        except (EOFError, OSError):
+            return 0
+        finally:
+            for child in taken:
+                self._idle.put(child)
+
     def _demote(self, child: _Child) -> bool:
         try:
             os.setpriority(os.PRIO_PROCESS, child.process.pid, 19)

@@ -90,6 +90,8 @@ class CurrentGeneration:
                 )
                 return False
             previous = self._served.name
+            # every query process opens the new generation before requests start on it
+            self.engine.warm(name)
             self._served = Served(generation, self.engine.at(name, generation.meta), catalog)
         log.info("serving generation %s (dataset %s; was %s)", name, generation.version, previous)
         return True
