@@ -21,9 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 import pyoxigraph as ox
 import pytest
 from bs4 import BeautifulSoup
-from kgsupport import BASE, built_dataset_dir, country_figures, select
+from kgsupport import BASE, PAYLOAD, QUOTES, built_dataset_dir, country_figures, nt_literal, select
 from rdflib import Literal
-from test_pages_escaping import PAYLOAD, QUOTES, _lit
 
 from service.config import load_config
 from service.web.pages import bind, load_query
@@ -430,14 +429,17 @@ def hostile_facets_dataset(folder: Path) -> Path:
     country, other = f"<{BASE}id/area/hx>", f"<{BASE}id/area/hy>"
     ind, pub = f"<{BASE}id/indicator/hostile>", f"<{BASE}id/publication/hostile>"
     period = f"<{BASE}id/period/2024>"
-    lines = [f"{period} <{rdfs}label> {_lit('2024')} {g} ."]
+    lines = [f"{period} <{rdfs}label> {nt_literal('2024')} {g} ."]
     for node, kind, label in (
         (country, "Country", "Land " + QUOTES),
         (other, "Country", "Area " + PAYLOAD),
         (ind, "Indicator", "Indicator " + PAYLOAD),
         (pub, "Publication", "Publication " + PAYLOAD),
     ):
-        lines += [f"{node} {a} <{mig}{kind}> {g} .", f"{node} <{rdfs}label> {_lit(label)} {g} ."]
+        lines += [
+            f"{node} {a} <{mig}{kind}> {g} .",
+            f"{node} <{rdfs}label> {nt_literal(label)} {g} .",
+        ]
     locators = [
         (country, PAYLOAD),
         (country, QUOTES),
@@ -452,7 +454,7 @@ def hostile_facets_dataset(folder: Path) -> Path:
             f"{obs} <{dim}refArea> {area} {g} .",
             f"{obs} <{dim}refPeriod> {period} {g} .",
             f'{obs} <{measure}obsValue> "{n}"^^<{XSD_INTEGER}> {g} .',
-            f"{obs} <{mig}locator> {_lit(locator, '')} {g} .",
+            f"{obs} <{mig}locator> {nt_literal(locator, '')} {g} .",
             f"{obs} <{prov}wasDerivedFrom> {pub} {g} .",
         ]
     data = ("\n".join(sorted(lines)) + "\n").encode("utf-8")

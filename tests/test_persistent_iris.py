@@ -83,7 +83,7 @@ def test_public_url_names_the_deployment_and_never_the_data(make_app):
     void = turtle(client.get("/.well-known/void", headers={"Accept": "text/turtle"}))
     assert (DATASET, VOID.sparqlEndpoint, URIRef("https://kg.example.net/mirror/sparql")) in void
     dumps = {str(d) for d in void.objects(DATASET, VOID.dataDump)}
-    assert "https://kg.example.net/mirror/download/dataset.nq" in dumps
+    assert "https://kg.example.net/mirror/downloads/dataset.nq.gz" in dumps
     assert str(void.value(DATASET, VOID.uriSpace)) == MIGKG
     assert URIRef(MIGKG + "graph/mpl-2015") in set(void.objects(DATASET, VOID.subset))
     service = turtle(client.get("/sparql", headers={"Accept": "text/turtle"}))
