@@ -121,10 +121,14 @@ def read_figures(rows: Iterable[dict], catalog: Catalog, **fixed: str) -> list[F
     return list(figures.values())
 
 
-def attach_breakdowns(store, figures: list[Figure], query: str) -> None:
-    """Set ``breakdown`` on ``figures`` from ``query`` (a bound breakdowns-*.rq)."""
-    if figures:
-        set_breakdowns(figures, select(store, query))
+def attach_breakdowns(store, figures: list[Figure], query: str) -> bool:
+    """Set ``breakdown`` on ``figures`` from ``query`` (a bound breakdowns-*.rq); whether the
+    store cut its rows (some breakdowns then missing)."""
+    if not figures:
+        return False
+    rows = select(store, query)
+    set_breakdowns(figures, rows)
+    return rows.truncated
 
 
 def set_breakdowns(figures: list[Figure], rows) -> None:

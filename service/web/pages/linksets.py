@@ -17,5 +17,5 @@ __all__: list[str] = []
 @bp.route("/linksets")
 def linksets():
     """The linksets of the links graph: target, predicate, count, date and method."""
-    rows = select(get_store(), load_query("linksets"))
+    rows = select(get_store(), load_query("linksets")).rows
     return render_template("pages/linksets.html", view=View(get_catalog(), get_scheme()), rows=rows)

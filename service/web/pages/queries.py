@@ -1,6 +1,12 @@
 """The pages' SPARQL: loading their queries (``service/queries/pages/*.rq``), binding values
 into them, and reading SELECT results as rows of :class:`Term`.
 
+**Caps.** Query files state no ``LIMIT``. A list a page shows in part (``PAGE_*_LIMIT``-like
+settings, :mod:`.limits`) is read by :func:`select_capped`, which appends ``LIMIT cap + 1`` and
+keeps ``cap`` rows: one more row than the cap tells that there were more. Every other query is
+capped by the store at ``MAX_RESULT_ROWS``, which reports it (``QueryResult.truncated``). Either
+way :attr:`Rows.truncated` says so, and the page tells the reader.
+
 Values never reach a query as text: :func:`bind` writes a ``VALUES`` clause of terms serialised
 by rdflib (IRIs checked by :func:`service.iris.is_safe_iri` first), at the ``#@values`` markers
 of the query or at its end (SPARQL 1.1 §10.2, https://www.w3.org/TR/sparql11-query/#inline-data).
@@ -10,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +25,7 @@ from rdflib import Literal, URIRef
 from ... import queries
 from ...iris import is_safe_iri
 
-__all__ = ["load_query", "bind", "Term", "select", "select_all"]
+__all__ = ["load_query", "bind", "Term", "Rows", "select", "select_capped", "select_all"]
 
 
 def load_query(name: str) -> str:
@@ -113,14 +119,42 @@ def _term(binding: dict | None) -> Term | None:
     return Term(kind, binding["value"], binding.get("xml:lang", ""), binding.get("datatype", ""))
 
 
-def select(store, text: str) -> list[dict[str, Term]]:
-    """Run a SELECT through the store (SPARQL JSON); rows of Terms."""
+@dataclass(frozen=True)
+class Rows:
+    """The rows of a SELECT (a :class:`Term` per bound variable), and whether the result was cut:
+    by the store at ``MAX_RESULT_ROWS``, or at the cap of :func:`select_capped`."""
+
+    rows: list[dict[str, Term]]
+    truncated: bool = False
+
+    def __iter__(self) -> Iterator[dict[str, Term]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def select(store, text: str) -> Rows:
+    """Run a SELECT through the store (SPARQL JSON); its rows, truncated when the store cut
+    the result at ``MAX_RESULT_ROWS``."""
     result = store.query(text, format="json")
     data = json.loads(result.body)
-    return [
+    rows = [
         {name: _term(value) for name, value in row.items()}
         for row in data.get("results", {}).get("bindings", [])
     ]
+    return Rows(rows, bool(result.truncated))
+
+
+def select_capped(store, name: str, cap: int, /, **values) -> Rows:
+    """The first ``cap`` rows of the page query ``name`` bound to ``values`` (:func:`bind`),
+    truncated when there were more: the query runs with ``LIMIT cap + 1`` (an integer from
+    configuration, appended as a solution modifier before the binding, so that a trailing
+    ``VALUES`` clause stays last)."""
+    cap = max(0, int(cap))
+    text = bind(f"{load_query(name)}\nLIMIT {cap + 1}\n", **values)
+    found = select(store, text)
+    return Rows(found.rows[:cap], found.truncated or len(found.rows) > cap)
 
 
 def select_all(store, text: str, page: int) -> Iterable[dict[str, Term]]:
@@ -132,7 +166,7 @@ def select_all(store, text: str, page: int) -> Iterable[dict[str, Term]]:
     """
     offset = 0
     while True:
-        rows = select(store, f"{text}\nLIMIT {int(page)} OFFSET {int(offset)}\n")
+        rows = select(store, f"{text}\nLIMIT {int(page)} OFFSET {int(offset)}\n").rows
         yield from rows
         if len(rows) < page:
             return

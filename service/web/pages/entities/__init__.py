@@ -17,6 +17,7 @@ from flask import render_template
 from ....iris import IriScheme
 from ...catalogue import Catalog
 from ..context import get_store
+from ..limits import limits
 from ..notfound import unknown_iri
 from ..view import View
 from . import authority, country, indicator, law, observation, publication, source
@@ -37,7 +38,7 @@ def build_entity(
         parameter names nothing on the page.
     """
     store = get_store()
-    subject = read_subject(store, iri, path, catalog, view, facets)
+    subject = read_subject(store, iri, path, catalog, view, limits(), facets)
     if source.applies(subject):
         # a source page lists its figures, so "Referenced by" leaves them out
         summaries = [s for s in [source.summary(subject)] if s is not None]

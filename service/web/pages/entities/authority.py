@@ -12,14 +12,12 @@ from typing import ClassVar
 
 from ....namespaces import ORG
 from ..figures import Figure, read_figures
-from ..queries import Term, bind, load_query, select
+from ..queries import Term, select_capped
 from .generic import Subject
 
 __all__ = ["AuthorityView", "Role", "Function", "FunctionPeriod", "applies", "build"]
 
 _ORGANISATION_TYPES = frozenset({str(ORG.Organization), str(ORG.FormalOrganization)})
-
-PRODUCED_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -57,16 +55,22 @@ class FunctionPeriod:
 
 @dataclass(frozen=True)
 class AuthorityView:
-    """Roles and functions in period order, and the figures it produced as a primary source
-    (the first ``produced_limit``; ``produced_capped`` when there are more)."""
+    """Roles and functions in period order, and the figures it produced as a primary source,
+    each list the first ``PAGE_AUTHORITY_ROLES``, ``PAGE_AUTHORITY_FUNCTIONS`` or
+    ``PAGE_PUBLISHER_FIGURES`` statements (``*_capped`` when there are more, ``*_read`` of
+    them read)."""
 
     template: ClassVar[str] = "pages/entity/authority.html"
 
     roles: list[Role]
+    roles_capped: bool
+    roles_read: int
     periods: list[FunctionPeriod]
+    functions_capped: bool
+    functions_read: int
     produced: list[Figure]
     produced_capped: bool
-    produced_limit: int
+    produced_read: int
 
 
 def applies(subject: Subject) -> bool:
@@ -82,10 +86,12 @@ def _iri(term: Term | None) -> str | None:
 def build(subject: Subject) -> AuthorityView:
     """The authority's section: authority-functions.rq, authority-roles.rq and
     publisher-figures.rq."""
-    store, iri, catalog = subject.store, subject.iri, subject.catalog
-    function_rows = select(store, bind(load_query("authority-functions"), entity=iri))
-    role_rows = select(store, bind(load_query("authority-roles"), entity=iri))
-    figure_rows = select(store, bind(load_query("publisher-figures"), entity=iri))
+    store, iri, catalog, limits = subject.store, subject.iri, subject.catalog, subject.limits
+    function_rows = select_capped(
+        store, "authority-functions", limits.authority_functions, entity=iri
+    )
+    role_rows = select_capped(store, "authority-roles", limits.authority_roles, entity=iri)
+    figure_rows = select_capped(store, "publisher-figures", limits.publisher_figures, entity=iri)
 
     def when(period: str | None) -> tuple[str]:
         return (catalog.period_start(period) or "9999",)
@@ -123,8 +129,12 @@ def build(subject: Subject) -> AuthorityView:
         by_period[function.period or ""].append(function)
     return AuthorityView(
         roles=roles,
+        roles_capped=role_rows.truncated,
+        roles_read=len(role_rows),
         periods=[FunctionPeriod(period, items) for period, items in by_period.items()],
-        produced=read_figures(figure_rows[:PRODUCED_LIMIT], catalog),
-        produced_capped=len(figure_rows) > PRODUCED_LIMIT,
-        produced_limit=PRODUCED_LIMIT,
+        functions_capped=function_rows.truncated,
+        functions_read=len(function_rows),
+        produced=read_figures(figure_rows, catalog),
+        produced_capped=figure_rows.truncated,
+        produced_read=len(figure_rows),
     )

@@ -32,9 +32,8 @@ from ..figures import (
     section_key,
     set_breakdowns,
 )
-from ..limits import max_figures
 from ..notfound import no_such_facet
-from ..queries import Term, bind, load_query, select
+from ..queries import Term, bind, load_query, select, select_capped
 from .generic import Subject, Summary
 
 __all__ = [
@@ -58,8 +57,6 @@ __all__ = [
 GENERAL_INFORMATION = "General Information"
 _COUNTRY = MIG + "Country"
 _REF_AREA = str(SDMX_DIMENSION.refArea)
-
-ROWS_LIMIT = 10000
 
 
 @dataclass(frozen=True)
@@ -133,16 +130,22 @@ class SectionIndex:
 
 @dataclass(frozen=True)
 class CountryView:
-    """The country profile: the General Information block (``general_count`` figures), roles,
-    key laws, and the other figures by section (every section; or, faceted, the ``index`` and
-    the chosen section only); ``count`` figures in all, ``capped`` when a query hit its cap."""
+    """The country profile: the General Information block (``general_count`` figures), roles
+    and key laws (the first ``PAGE_COUNTRY_ROLES``, ``PAGE_COUNTRY_LAWS`` statements;
+    ``roles_capped``, ``laws_capped`` when there were more, ``*_read`` of them read), and the other figures by section (every section; or,
+    faceted, the ``index`` and the chosen section only); ``count`` figures in all, ``capped``
+    when the store cut a query's rows at ``MAX_RESULT_ROWS``."""
 
     template: ClassVar[str] = "pages/entity/country.html"
 
     general: list[GeneralBlock]
     general_count: int
     roles: list[RoleHolders]
+    roles_capped: bool
+    roles_read: int
     laws: list[KeyLaw]
+    laws_capped: bool
+    laws_read: int
     sections: list[Section]
     count: int
     capped: bool
@@ -182,7 +185,7 @@ def summary(subject: Subject) -> Summary | None:
     if not applies(subject):
         return None
     total = _total(subject)
-    if total <= max_figures():
+    if total <= subject.limits.max_figures:
         return None
     return Summary(_REF_AREA, total, "reached through the sections above")
 
@@ -193,21 +196,27 @@ def build(subject: Subject) -> CountryView:
     :raises UnknownResource: (404) when the ``section`` facet is given and is not a place in
         the index, faceted or not.
     """
-    store, iri, catalog = subject.store, subject.iri, subject.catalog
+    iri, catalog, limits = subject.iri, subject.catalog, subject.limits
     section = subject.facets.get("section")
     total = _total(subject)
-    if total <= max_figures():
+    if total <= limits.max_figures:
         general, general_count, sections, count, capped, index = _every_section(subject)
         if section is not None and section > len(sections):
             no_such_facet(iri, catalog, f"{catalog.label(iri)} has no section {section}")
     else:
-        general, general_count, sections, index = _one_section(subject, section)
-        count, capped = total, False
+        general, general_count, sections, capped, index = _one_section(subject, section)
+        count = total
+    roles, roles_capped, roles_read = _roles(subject)
+    laws, laws_capped, laws_read = _laws(subject)
     return CountryView(
         general=general,
         general_count=general_count,
-        roles=_roles(store, iri, catalog),
-        laws=_laws(store, iri, catalog),
+        roles=roles,
+        roles_capped=roles_capped,
+        roles_read=roles_read,
+        laws=laws,
+        laws_capped=laws_capped,
+        laws_read=laws_read,
         sections=sections,
         count=count,
         capped=capped,
@@ -215,9 +224,13 @@ def build(subject: Subject) -> CountryView:
     )
 
 
-def _roles(store, iri: str, catalog: Catalog) -> list[RoleHolders]:
-    """Authorities by role (country-roles.rq), roles and holders by label."""
-    rows = select(store, bind(load_query("country-roles"), entity=iri))
+def _roles(subject: Subject) -> tuple[list[RoleHolders], bool, int]:
+    """Authorities by role (country-roles.rq), roles and holders by label; whether there were
+    more statements than ``PAGE_COUNTRY_ROLES``, and how many were read."""
+    catalog = subject.catalog
+    rows = select_capped(
+        subject.store, "country-roles", subject.limits.country_roles, entity=subject.iri
+    )
     by_role: dict[str, list[RoleHolder]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: catalog.label(r["member"].value).casefold()):
         by_role[row["role"].value].append(
@@ -228,16 +241,22 @@ def _roles(store, iri: str, catalog: Catalog) -> list[RoleHolders]:
                 row["locator"].value if row.get("locator") else None,
             )
         )
-    return [
+    roles = [
         RoleHolders(role, holders)
         for role, holders in sorted(by_role.items(), key=lambda kv: catalog.label(kv[0]).casefold())
     ]
+    return roles, rows.truncated, len(rows)
 
 
-def _laws(store, iri: str, catalog: Catalog) -> list[KeyLaw]:
-    """Key laws and policy documents (country-laws.rq), by date, undated last."""
+def _laws(subject: Subject) -> tuple[list[KeyLaw], bool, int]:
+    """Key laws and policy documents (country-laws.rq), by date, undated last; whether there
+    were more statements than ``PAGE_COUNTRY_LAWS``, and how many were read."""
+    catalog = subject.catalog
+    rows = select_capped(
+        subject.store, "country-laws", subject.limits.country_laws, entity=subject.iri
+    )
     found: dict[str, dict] = {}
-    for row in select(store, bind(load_query("country-laws"), entity=iri)):
+    for row in rows:
         entry = found.setdefault(row["law"].value, {"types": set(), "date": "", "sources": set()})
         entry["types"].add(row["type"].value)
         when = row.get("date") or row.get("year")
@@ -249,7 +268,8 @@ def _laws(store, iri: str, catalog: Catalog) -> list[KeyLaw]:
         KeyLaw(law, _sorted(e["types"]), e["date"], _sorted(e["sources"]))
         for law, e in found.items()
     ]
-    return sorted(laws, key=lambda e: (e.date or "9999", catalog.label(e.law).casefold()))
+    laws.sort(key=lambda e: (e.date or "9999", catalog.label(e.law).casefold()))
+    return laws, rows.truncated, len(rows)
 
 
 def _sorted(iris: set[str]) -> list[str]:
@@ -293,7 +313,7 @@ def _every_section(subject: Subject):
     store, iri, catalog = subject.store, subject.iri, subject.catalog
     rows = select(store, bind(load_query("country-figures"), entity=iri))
     figures = read_figures(rows, catalog, area=iri)
-    attach_breakdowns(store, figures, bind(load_query("breakdowns-area"), entity=iri))
+    cut = attach_breakdowns(store, figures, bind(load_query("breakdowns-area"), entity=iri))
     general = [f for f in figures if _is_general(f.locator)]
     general_ids = {f.obs for f in general}
     by_section: dict[tuple[str, str], list[Figure]] = defaultdict(list)
@@ -309,7 +329,7 @@ def _every_section(subject: Subject):
     ):
         _sort_section(items, catalog)
         sections.append(Section(publication, locator, items))
-    capped = len(rows) >= ROWS_LIMIT
+    capped = rows.truncated or cut
     return _general_blocks(general, catalog), len(general), sections, len(figures), capped, None
 
 
@@ -318,16 +338,19 @@ def _one_section(subject: Subject, section: int | None):
     store, iri, catalog = subject.store, subject.iri, subject.catalog
     counts: dict[tuple[str, str], int] = {}
     terms: dict[tuple[str, str], Term] = {}
-    for row in select(store, bind(load_query("country-sections"), entity=iri)):
+    section_rows = select(store, bind(load_query("country-sections"), entity=iri))
+    capped = section_rows.truncated
+    for row in section_rows:
         key = (row["publication"].value, row["locator"].value)
         counts[key] = counts.get(key, 0) + int(row["figures"].value)
         terms[key] = row["locator"]
     general_keys = {k for k in counts if k[1].startswith(GENERAL_INFORMATION)}
     general: list[Figure] = []
     if general_keys:
-        general, _ = _section_figures(
+        general, _, cut = _section_figures(
             subject, "country-general-figures", sorted(general_keys), terms
         )
+        capped = capped or cut
         general = [f for f in general if _is_general(f.locator)]
         # as on the full page, a General Information figure is not listed in its other sections
         for figure in general:
@@ -344,7 +367,8 @@ def _one_section(subject: Subject, section: int | None):
     chosen = None
     if keys and section is not None:
         key = keys[section - 1]
-        found, matched = _section_figures(subject, "country-section-figures", [key], terms)
+        found, matched, cut = _section_figures(subject, "country-section-figures", [key], terms)
+        capped = capped or cut
         general_ids = {f.obs for f in general}
         items = [f for f in found if key in matched[f.obs] and f.obs not in general_ids]
         _sort_section(items, catalog)
@@ -365,13 +389,15 @@ def _one_section(subject: Subject, section: int | None):
         _general_blocks(general, catalog),
         len(general),
         sections,
+        capped,
         SectionIndex(index, chosen),
     )
 
 
 def _section_figures(subject: Subject, query: str, keys, terms):
     """The figures of the area filed under the sections ``keys`` ((publication, locator)),
-    with their breakdowns, and the sections each was matched by."""
+    with their breakdowns, the sections each was matched by, and whether the store cut the
+    rows."""
     rows = [
         {"publication": publication, "section": terms[(publication, locator)].literal()}
         for publication, locator in keys
@@ -382,4 +408,4 @@ def _section_figures(subject: Subject, query: str, keys, terms):
         matched[row["obs"].value].add((row["publication"].value, row["section"].value))
     figures = read_figures(found, subject.catalog, area=subject.iri)
     set_breakdowns(figures, found)
-    return figures, matched
+    return figures, matched, found.truncated

@@ -20,7 +20,8 @@ from typing import Any
 from ....iris import DOCUMENT_FORMATS, EXTENSIONS
 from ....namespaces import DCT, RDFS, SKOS
 from ...catalogue import Catalog
-from ..queries import Term, bind, load_query, select
+from ..limits import Limits
+from ..queries import Term, bind, load_query, select, select_capped
 from ..statements import (
     RDF_TYPE,
     IncomingGroup,
@@ -44,15 +45,14 @@ DESCRIPTION_PREDICATES = (
 #: How a document link is labelled, by extension.
 _FORMAT_NAMES = {"ttl": "Turtle", "jsonld": "JSON-LD", "nt": "N-Triples", "rdf": "RDF/XML"}
 
-INCOMING_LIMIT = 1000
-
 
 @dataclass(frozen=True)
 class Subject:
     """The entity a page is about, as its sections read it: its IRI and the request path that
     named it, its kind (:meth:`service.iris.IriScheme.kind`) and types (catalogue and
     ``rdf:type`` statements), its outgoing statements, and the store, catalogue and view of the
-    request; ``facets`` are the page's facet parameters (``area``, ``section``)."""
+    request; ``facets`` are the page's facet parameters (``area``, ``section``), ``limits``
+    how much the page shows."""
 
     iri: str
     path: str
@@ -62,6 +62,7 @@ class Subject:
     store: Any
     catalog: Catalog
     view: View
+    limits: Limits
     facets: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -87,12 +88,12 @@ class Document:
 
 @dataclass(frozen=True)
 class Incoming:
-    """The references read for "Referenced by" (at most ``limit``; ``capped`` when more)."""
+    """The references read for "Referenced by": ``count`` statements (the first
+    ``PAGE_INCOMING_LIMIT``; ``capped`` when there are more), by predicate."""
 
     groups: list[IncomingGroup]
     count: int
     capped: bool
-    limit: int
 
 
 @dataclass(frozen=True)
@@ -117,28 +118,27 @@ class EntityPage:
     graph: Mapping[str, Any] | None = None
 
 
-def read_subject(store, iri: str, path: str, catalog: Catalog, view: View, facets) -> Subject:
+def read_subject(
+    store, iri: str, path: str, catalog: Catalog, view: View, limits: Limits, facets
+) -> Subject:
     """The entity's outgoing statements (outgoing.rq) and types."""
     outgoing = group_outgoing(select(store, bind(load_query("outgoing"), entity=iri)))
     types = frozenset(catalog.types.get(iri, ())) | {
         s.obj.value for s in outgoing if s.predicate == RDF_TYPE
     }
     kind = view.scheme.kind(iri)
-    return Subject(iri, path, kind, types, outgoing, store, catalog, view, dict(facets))
+    return Subject(iri, path, kind, types, outgoing, store, catalog, view, limits, dict(facets))
 
 
 def read_incoming(subject: Subject, query: str, **values: str) -> tuple[Incoming, bool]:
     """The references to the entity read by ``query`` (incoming*.rq, with ``values`` bound
-    besides ``entity``), grouped; and whether there was any."""
-    rows = select(subject.store, bind(load_query(query), entity=subject.iri, **values))
-    shown = rows[:INCOMING_LIMIT]
-    incoming = Incoming(
-        group_incoming(shown, subject.catalog),
-        len(shown),
-        len(rows) > INCOMING_LIMIT,
-        INCOMING_LIMIT,
+    besides ``entity``; the first ``PAGE_INCOMING_LIMIT``), grouped; and whether there was
+    any."""
+    rows = select_capped(
+        subject.store, query, subject.limits.incoming, entity=subject.iri, **values
     )
-    return incoming, bool(rows)
+    incoming = Incoming(group_incoming(rows.rows, subject.catalog), len(rows), rows.truncated)
+    return incoming, bool(rows.rows) or rows.truncated
 
 
 def entity_page(

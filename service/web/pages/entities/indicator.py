@@ -31,7 +31,6 @@ from ..figures import (
     read_figures,
     set_breakdowns,
 )
-from ..limits import max_figures
 from ..notfound import no_such_facet
 from ..queries import bind, load_query, select
 from ..view import View
@@ -52,8 +51,6 @@ __all__ = [
 
 _INDICATOR = MIG + "Indicator"
 _INDICATOR_PREDICATE = MIG + "indicator"
-
-ROWS_LIMIT = 10000
 
 
 @dataclass(frozen=True)
@@ -99,8 +96,9 @@ class AreaIndex:
 @dataclass(frozen=True)
 class IndicatorView:
     """The indicator's figures: ``areas`` (every area, most figures first; or the one chosen by
-    the facet), the total ``count``, whether a query hit its row cap (``capped``) and the facet
-    ``index`` of a big indicator (None when the page shows every area)."""
+    the facet), the total ``count``, whether the store cut a query's rows at
+    ``MAX_RESULT_ROWS`` (``capped``) and the facet ``index`` of a big indicator (None when the
+    page shows every area)."""
 
     template: ClassVar[str] = "pages/entity/indicator.html"
 
@@ -147,7 +145,7 @@ def summary(subject: Subject) -> Summary | None:
     if not applies(subject):
         return None
     total = _total(subject)
-    if total <= max_figures():
+    if total <= subject.limits.max_figures:
         return None
     return Summary(_INDICATOR_PREDICATE, total, "reached through the areas above")
 
@@ -208,10 +206,12 @@ def build(subject: Subject) -> IndicatorView:
     store, iri, catalog, view = subject.store, subject.iri, subject.catalog, subject.view
     area = subject.facets.get("area")
     total = _total(subject)
-    if total <= max_figures():
+    if total <= subject.limits.max_figures:
         rows = select(store, bind(load_query("indicator-figures"), entity=iri))
         figures = read_figures(rows, catalog, indicator=iri)
-        attach_breakdowns(store, figures, bind(load_query("breakdowns-indicator"), entity=iri))
+        cut = attach_breakdowns(
+            store, figures, bind(load_query("breakdowns-indicator"), entity=iri)
+        )
         _sort(figures, catalog)
         by_area: dict[str, list[Figure]] = defaultdict(list)
         for figure in figures:
@@ -221,23 +221,22 @@ def build(subject: Subject) -> IndicatorView:
         areas: list[AreaFigures] = []
         for each in sorted(by_area, key=lambda a: (-len(by_area[a]), catalog.label(a).casefold())):
             areas.append(_area(iri, each, by_area[each], catalog, view, len(areas)))
-        return IndicatorView(areas, len(figures), len(rows) >= ROWS_LIMIT, None)
-    counts = {
-        row["area"].value: int(row["figures"].value)
-        for row in select(store, bind(load_query("indicator-areas"), entity=iri))
-    }
+        return IndicatorView(areas, len(figures), rows.truncated or cut, None)
+    area_rows = select(store, bind(load_query("indicator-areas"), entity=iri))
+    counts = {row["area"].value: int(row["figures"].value) for row in area_rows}
     if area is None and counts:
         area = min(counts, key=lambda a: (-counts[a], catalog.label(a).casefold(), a))
     elif area not in counts:
         no_such_facet(iri, catalog, f"{catalog.label(iri)} has no figures for <{area}>")
     shown: list[AreaFigures] = []
-    capped = False
+    capped = area_rows.truncated
     if area is not None:
         rows = select(store, bind(load_query("indicator-area-figures"), entity=iri, area=area))
         figures = read_figures(rows, catalog, indicator=iri, area=area)
         set_breakdowns(figures, rows)
         _sort(figures, catalog)
-        shown, capped = [_area(iri, area, figures, catalog, view, 0)], len(rows) >= ROWS_LIMIT
+        shown = [_area(iri, area, figures, catalog, view, 0)]
+        capped = capped or rows.truncated
     index = [
         AreaEntry(a, counts[a], a == area, facet_url(view.scheme, iri, area=a))
         for a in sorted(counts, key=lambda a: (catalog.label(a).casefold(), a))

@@ -11,20 +11,18 @@ from typing import ClassVar
 
 from ....namespaces import MIG
 from ..figures import Figure, read_figures, section_key
-from ..queries import bind, load_query, select
+from ..queries import select_capped
 from .generic import Subject
 
 __all__ = ["PublicationView", "applies", "build"]
 
 _PUBLICATION = MIG + "Publication"
 
-FIGURES_LIMIT = 2000
-
 
 @dataclass(frozen=True)
 class PublicationView:
     """The figures by section (locator, "" for none, and its figures); ``count`` figures,
-    ``capped`` when the publication has more than were read."""
+    ``capped`` when the publication has more rows than ``PAGE_PUBLICATION_FIGURES``."""
 
     template: ClassVar[str] = "pages/entity/publication.html"
 
@@ -40,8 +38,13 @@ def applies(subject: Subject) -> bool:
 def build(subject: Subject) -> PublicationView:
     """The publication's section: publication-figures.rq."""
     catalog = subject.catalog
-    rows = select(subject.store, bind(load_query("publication-figures"), entity=subject.iri))
-    figures = read_figures(rows[:FIGURES_LIMIT], catalog, publication=subject.iri)
+    rows = select_capped(
+        subject.store,
+        "publication-figures",
+        subject.limits.publication_figures,
+        entity=subject.iri,
+    )
+    figures = read_figures(rows, catalog, publication=subject.iri)
     by_locator: dict[str, list[Figure]] = defaultdict(list)
     for figure in figures:
         for locator in figure.locators:
@@ -56,4 +59,4 @@ def build(subject: Subject) -> PublicationView:
         )
         for locator in sorted(by_locator, key=section_key)
     ]
-    return PublicationView(sections, len(figures), len(rows) > FIGURES_LIMIT)
+    return PublicationView(sections, len(figures), rows.truncated)

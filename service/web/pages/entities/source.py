@@ -12,16 +12,12 @@ from typing import ClassVar
 
 from ....namespaces import PROV
 from ..figures import Figure, read_figures
-from ..limits import max_figures
-from ..queries import bind, load_query, select
+from ..queries import bind, load_query, select_capped
 from .generic import Subject, Summary
 
 __all__ = ["SourceView", "applies", "summary", "build"]
 
 _PRIMARY_SOURCE = str(PROV.hadPrimarySource)
-
-#: A source page lists at most this many of its figures (or PAGE_MAX_FIGURES if lower).
-SOURCE_PAGE_FIGURES = 200
 
 
 @dataclass(frozen=True)
@@ -57,11 +53,9 @@ def build(subject: Subject) -> SourceView:
     """The source's section: source-figures.rq (the first figures), sorted by indicator, area
     and period."""
     iri, catalog = subject.iri, subject.catalog
-    shown = min(SOURCE_PAGE_FIGURES, max_figures())
-    rows = select(
-        subject.store, bind(load_query("source-figures"), entity=iri) + f"LIMIT {shown + 1}\n"
-    )
-    figures = read_figures(rows[:shown], catalog, source=iri)
+    cap = min(subject.limits.source_figures, subject.limits.max_figures)
+    rows = select_capped(subject.store, "source-figures", cap, entity=iri)
+    figures = read_figures(rows, catalog, source=iri)
     figures.sort(
         key=lambda f: (
             catalog.label(f.indicator).casefold(),
@@ -74,9 +68,9 @@ def build(subject: Subject) -> SourceView:
     scheme = subject.view.scheme
     return SourceView(
         figures=figures,
-        capped=len(rows) > shown,
+        capped=rows.truncated,
         total=_total(subject),
-        shown=shown,
+        shown=len(rows),
         all_html=scheme.query_url(everything, "html"),
         all_csv=scheme.query_url(everything, "csv"),
     )
