@@ -12,7 +12,7 @@ from rdflib import Dataset, URIRef
 
 from service.build.sources import LoadedSources, load
 from service.config import load_config
-from service.namespaces import MIGKG
+from service.namespaces import MIG, MIGKG, PROV, RDFS, SDMX_DIMENSION, SDMX_MEASURE
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
@@ -170,11 +170,7 @@ def nt_literal(text: str, lang: str = "en") -> str:
 def hostile_dataset(folder: Path) -> Path:
     """A tiny built dataset (dataset.nq + version.json) whose labels try to break out."""
     g = f"<{BASE}graph/reference>"
-    rdfs = "http://www.w3.org/2000/01/rdf-schema#"
-    mig = "https://w3id.org/migkg/def#"
-    dim = "http://purl.org/linked-data/sdmx/2009/dimension#"
-    measure = "http://purl.org/linked-data/sdmx/2009/measure#"
-    prov = "http://www.w3.org/ns/prov#"
+    rdfs, mig, dim, measure, prov = map(str, (RDFS, MIG, SDMX_DIMENSION, SDMX_MEASURE, PROV))
     rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
     a, ind, obs = (
         f"<{BASE}id/authority/hostile>",

@@ -25,6 +25,7 @@ from kgsupport import BASE, PAYLOAD, QUOTES, built_dataset_dir, country_figures,
 from rdflib import Literal
 
 from service.config import load_config
+from service.namespaces import MIG, PROV, RDFS, SDMX_DIMENSION, SDMX_MEASURE
 from service.web.pages import bind, load_query
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -421,10 +422,7 @@ def hostile_facets_dataset(folder: Path) -> Path:
     """A country and an indicator with a few figures whose locators and labels try to break
     out; with PAGE_MAX_FIGURES=1 both pages are faceted."""
     g = f"<{BASE}graph/reference>"
-    mig, rdfs = "https://w3id.org/migkg/def#", "http://www.w3.org/2000/01/rdf-schema#"
-    dim = "http://purl.org/linked-data/sdmx/2009/dimension#"
-    measure = "http://purl.org/linked-data/sdmx/2009/measure#"
-    prov = "http://www.w3.org/ns/prov#"
+    rdfs, mig, dim, measure, prov = map(str, (RDFS, MIG, SDMX_DIMENSION, SDMX_MEASURE, PROV))
     a = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
     country, other = f"<{BASE}id/area/hx>", f"<{BASE}id/area/hy>"
     ind, pub = f"<{BASE}id/indicator/hostile>", f"<{BASE}id/publication/hostile>"

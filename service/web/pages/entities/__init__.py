@@ -42,21 +42,21 @@ def build_entity(
     if source.applies(subject):
         # a source page lists its figures, so "Referenced by" leaves them out
         summaries = [s for s in [source.summary(subject)] if s is not None]
-        incoming, referenced = read_incoming(subject, "incoming-source")
+        incoming = read_incoming(subject, "incoming-source")
     else:
         summaries = [
             s for s in (indicator.summary(subject), country.summary(subject)) if s is not None
         ]
         if summaries:
-            incoming, referenced = read_incoming(
+            incoming = read_incoming(
                 subject,
                 "incoming-except",
                 except1=summaries[0].predicate,
                 except2=summaries[-1].predicate,
             )
         else:
-            incoming, referenced = read_incoming(subject, "incoming")
-    if not subject.outgoing and not referenced:
+            incoming = read_incoming(subject, "incoming")
+    if not subject.outgoing and not incoming.found:
         unknown_iri(iri, path, html=True)
     sections = [module.build(subject) for module in SECTIONS if module.applies(subject)]
     graph = None

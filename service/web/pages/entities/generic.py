@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar, Protocol
 
 from ....iris import DOCUMENT_FORMATS, EXTENSIONS
 from ....namespaces import DCT, RDFS, SKOS
@@ -33,7 +33,17 @@ from ..statements import (
 )
 from ..view import View
 
-__all__ = ["Subject", "Summary", "Document", "EntityPage", "read_subject", "read_incoming"]
+__all__ = [
+    "Subject",
+    "Summary",
+    "Document",
+    "Incoming",
+    "SectionView",
+    "EntityPage",
+    "read_subject",
+    "read_incoming",
+    "entity_page",
+]
 
 #: Predicates whose literals are shown as the entity's description, in this order.
 DESCRIPTION_PREDICATES = (
@@ -95,6 +105,18 @@ class Incoming:
     count: int
     capped: bool
 
+    @property
+    def found(self) -> bool:
+        """Whether anything refers to the entity."""
+        return self.count > 0 or self.capped
+
+
+class SectionView(Protocol):
+    """The view model of a per-kind section, rendered by its ``template`` with ``page`` bound
+    to it (``ObservationView``, ``CountryView``, ...)."""
+
+    template: ClassVar[str]
+
 
 @dataclass(frozen=True)
 class EntityPage:
@@ -114,7 +136,7 @@ class EntityPage:
     outgoing: list[Statement]
     incoming: Incoming
     summaries: list[Summary]
-    sections: list[Any]
+    sections: list[SectionView]
     graph: Mapping[str, Any] | None = None
 
 
@@ -130,22 +152,20 @@ def read_subject(
     return Subject(iri, path, kind, types, outgoing, store, catalog, view, limits, dict(facets))
 
 
-def read_incoming(subject: Subject, query: str, **values: str) -> tuple[Incoming, bool]:
+def read_incoming(subject: Subject, query: str, **values: str) -> Incoming:
     """The references to the entity read by ``query`` (incoming*.rq, with ``values`` bound
-    besides ``entity``; the first ``PAGE_INCOMING_LIMIT``), grouped; and whether there was
-    any."""
+    besides ``entity``; the first ``PAGE_INCOMING_LIMIT``), grouped."""
     rows = select_capped(
         subject.store, query, subject.limits.incoming, entity=subject.iri, **values
     )
-    incoming = Incoming(group_incoming(rows.rows, subject.catalog), len(rows), rows.truncated)
-    return incoming, bool(rows.rows) or rows.truncated
+    return Incoming(group_incoming(rows.rows, subject.catalog), len(rows), rows.truncated)
 
 
 def entity_page(
     subject: Subject,
     incoming: Incoming,
     summaries: list[Summary],
-    sections: list[Any],
+    sections: list[SectionView],
     graph: Mapping[str, Any] | None,
 ) -> EntityPage:
     """The common part of the page of ``subject`` around its ``sections``."""
