@@ -6,13 +6,14 @@ from __future__ import annotations
 from flask import request
 
 from ...iris import IriScheme
+from ...store import Store
 from ..app import served
 from ..catalogue import Catalog
 
 __all__ = ["get_store", "get_catalog", "get_scheme"]
 
 
-def get_store():
+def get_store() -> Store:
     """The store view of the generation this request is answered from."""
     return served().store
 

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from ...iris import IriScheme
 from ...namespaces import MIG, SDMX_DIMENSION
+from ...store import Store
 from ..catalogue import Catalog
 from ..charts import Point, Series
 from .queries import Term, select
@@ -121,7 +122,7 @@ def read_figures(rows: Iterable[dict], catalog: Catalog, **fixed: str) -> list[F
     return list(figures.values())
 
 
-def attach_breakdowns(store, figures: list[Figure], query: str) -> bool:
+def attach_breakdowns(store: Store, figures: list[Figure], query: str) -> bool:
     """Set ``breakdown`` on ``figures`` from ``query`` (a bound breakdowns-*.rq); whether the
     store cut its rows (some breakdowns then missing)."""
     if not figures:

@@ -24,6 +24,7 @@ from rdflib import Literal, URIRef
 
 from ... import queries
 from ...iris import is_safe_iri
+from ...store import Store
 
 __all__ = ["load_query", "bind", "Term", "Rows", "select", "select_capped", "select_all"]
 
@@ -134,7 +135,7 @@ class Rows:
         return len(self.rows)
 
 
-def select(store, text: str) -> Rows:
+def select(store: Store, text: str) -> Rows:
     """Run a SELECT through the store (SPARQL JSON); its rows, truncated when the store cut
     the result at ``MAX_RESULT_ROWS``."""
     result = store.query(text, format="json")
@@ -146,7 +147,7 @@ def select(store, text: str) -> Rows:
     return Rows(rows, bool(result.truncated))
 
 
-def select_capped(store, name: str, cap: int, /, **values) -> Rows:
+def select_capped(store: Store, name: str, cap: int, /, **values) -> Rows:
     """The first ``cap`` rows of the page query ``name`` bound to ``values`` (:func:`bind`),
     truncated when there were more: the query runs with ``LIMIT cap + 1`` (an integer from
     configuration, appended as a solution modifier before the binding, so that a trailing
@@ -157,7 +158,7 @@ def select_capped(store, name: str, cap: int, /, **values) -> Rows:
     return Rows(found.rows[:cap], found.truncated or len(found.rows) > cap)
 
 
-def select_all(store, text: str, page: int) -> Iterable[dict[str, Term]]:
+def select_all(store: Store, text: str, page: int) -> Iterable[dict[str, Term]]:
     """Every row of ``text``, fetched ``page`` rows at a time (the store caps result rows).
 
     The integers are appended as solution modifiers. The pages are not ordered (ORDER BY

@@ -79,7 +79,8 @@ def applies(subject: Subject) -> bool:
     )
 
 
-def _iri(term: Term | None) -> str | None:
+def _value(term: Term | None) -> str | None:
+    """The IRI or lexical form of an optional term."""
     return term.value if term is not None else None
 
 
@@ -101,10 +102,10 @@ def build(subject: Subject) -> AuthorityView:
             Function(
                 row["assignment"].value,
                 row["function"].value,
-                _iri(row.get("status")),
-                _iri(row.get("period")),
-                _iri(row.get("publication")),
-                _iri(row.get("locator")),
+                _value(row.get("status")),
+                _value(row.get("period")),
+                _value(row.get("publication")),
+                _value(row.get("locator")),
             )
             for row in function_rows
         ),
@@ -115,10 +116,10 @@ def build(subject: Subject) -> AuthorityView:
             Role(
                 row["assignment"].value,
                 row["role"].value,
-                _iri(row.get("organisation")),
-                _iri(row.get("period")),
-                _iri(row.get("publication")),
-                _iri(row.get("locator")),
+                _value(row.get("organisation")),
+                _value(row.get("period")),
+                _value(row.get("publication")),
+                _value(row.get("locator")),
             )
             for row in role_rows
         ),

@@ -19,6 +19,7 @@ from typing import Any, ClassVar, Protocol
 
 from ....iris import DOCUMENT_FORMATS, EXTENSIONS
 from ....namespaces import DCT, RDFS, SKOS
+from ....store import Store
 from ...catalogue import Catalog
 from ..limits import Limits
 from ..queries import Term, bind, load_query, select, select_capped
@@ -69,7 +70,7 @@ class Subject:
     kind: str
     types: frozenset[str]
     outgoing: list[Statement]
-    store: Any
+    store: Store
     catalog: Catalog
     view: View
     limits: Limits
@@ -141,7 +142,7 @@ class EntityPage:
 
 
 def read_subject(
-    store, iri: str, path: str, catalog: Catalog, view: View, limits: Limits, facets
+    store: Store, iri: str, path: str, catalog: Catalog, view: View, limits: Limits, facets
 ) -> Subject:
     """The entity's outgoing statements (outgoing.rq) and types."""
     outgoing = group_outgoing(select(store, bind(load_query("outgoing"), entity=iri)))
