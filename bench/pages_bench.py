@@ -120,7 +120,8 @@ def _close(app) -> None:
 
 def sample_paths(app, size: int) -> dict[str, list[str]]:
     from service.iris import IriScheme
-    from service.web.pages import MIG, get_catalog
+    from service.namespaces import MIG
+    from service.web.pages import get_catalog
 
     with app.test_request_context("/"):
         catalog = get_catalog()

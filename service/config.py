@@ -99,6 +99,25 @@ DEFAULTS: dict[str, Any] = {
     # Indicator and country pages with more figures than this are faceted: an index of their
     # areas (sections) and the figures of one of them, chosen by ?area= (?section=).
     "PAGE_MAX_FIGURES": 500,
+    # Entity pages list at most this many rows of each part below (more: the page says that it
+    # shows the first ones). The real dataset's largest lists are far smaller (measured in
+    # service/web/pages/limits.py). The other page queries are capped by the store at
+    # MAX_RESULT_ROWS (an indicator's or a country's figures then say "capped").
+    # References listed under "Referenced by".
+    "PAGE_INCOMING_LIMIT": 1000,
+    # Figures listed on a primary source's page (or PAGE_MAX_FIGURES if lower), with links to
+    # a query listing every one.
+    "PAGE_SOURCE_FIGURES": 200,
+    # On an authority's page, the figures whose primary source it publishes.
+    "PAGE_PUBLISHER_FIGURES": 200,
+    # On a publication's page, the rows of the figures read from it.
+    "PAGE_PUBLICATION_FIGURES": 2000,
+    # On an authority's page, its function assignments and its role assignments.
+    "PAGE_AUTHORITY_FUNCTIONS": 2000,
+    "PAGE_AUTHORITY_ROLES": 500,
+    # On a country's page, the role assignments and the rows of key laws stated about it.
+    "PAGE_COUNTRY_ROLES": 1000,
+    "PAGE_COUNTRY_LAWS": 1000,
 }
 
 _INT_KEYS = {
@@ -111,6 +130,14 @@ _INT_KEYS = {
     "CACHE_MAX_AGE",
     "MEMORY_COPY_MAX_TRIPLES",
     "PAGE_MAX_FIGURES",
+    "PAGE_INCOMING_LIMIT",
+    "PAGE_SOURCE_FIGURES",
+    "PAGE_PUBLISHER_FIGURES",
+    "PAGE_PUBLICATION_FIGURES",
+    "PAGE_AUTHORITY_FUNCTIONS",
+    "PAGE_AUTHORITY_ROLES",
+    "PAGE_COUNTRY_ROLES",
+    "PAGE_COUNTRY_LAWS",
     "PAGE_QUERY_PROCESSES",
     "QUERY_MEMORY_LIMIT_MB",
     "MAX_QUERY_DEPTH",

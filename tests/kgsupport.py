@@ -4,13 +4,15 @@ and copies of them with one mutation applied."""
 from __future__ import annotations
 
 import functools
+import hashlib
+import json
 from pathlib import Path
 
 from rdflib import Dataset, URIRef
 
 from service.build.sources import LoadedSources, load
 from service.config import load_config
-from service.namespaces import MIGKG
+from service.namespaces import MIG, MIGKG, PROV, RDFS, SDMX_DIMENSION, SDMX_MEASURE
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "tests" / "fixtures" / "seeds"
@@ -151,3 +153,75 @@ def select(query: str) -> list[dict]:
             row[name] = None if term is None else term.value
         rows.append(row)
     return rows
+
+
+# -- a dataset whose labels try to break out (pages escaping, facets, browser) ----------------
+
+PAYLOAD = '</script><script>window.pwned=1</script><img src=x onerror="window.pwned=2">'
+QUOTES = "He said \"hello\" & 'bye' <b>bold</b>"
+
+
+def nt_literal(text: str, lang: str = "en") -> str:
+    """``text`` as an N-Triples literal (with ``lang``, none when empty)."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"@{lang}' if lang else f'"{escaped}"'
+
+
+def hostile_dataset(folder: Path) -> Path:
+    """A tiny built dataset (dataset.nq + version.json) whose labels try to break out."""
+    g = f"<{BASE}graph/reference>"
+    rdfs, mig, dim, measure, prov = map(str, (RDFS, MIG, SDMX_DIMENSION, SDMX_MEASURE, PROV))
+    rdf_type = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
+    a, ind, obs = (
+        f"<{BASE}id/authority/hostile>",
+        f"<{BASE}id/indicator/hostile>",
+        f"<{BASE}id/observation/hostile-1>",
+    )
+    area, period, src = (
+        f"<{BASE}id/area/hx>",
+        f"<{BASE}id/period/2024>",
+        f"<{BASE}id/source/hostile>",
+    )
+    lines = [
+        f"{a} {rdf_type} <{mig}Committee> {g} .",
+        f"{a} <{rdfs}label> {nt_literal(PAYLOAD)} {g} .",
+        f"{a} <{mig}shortName> {nt_literal(QUOTES)} {g} .",
+        f"{a} <http://purl.org/dc/terms/description> {nt_literal('</script><!-- ' + PAYLOAD)} {g} .",
+        f'{a} <http://www.w3.org/2000/01/rdf-schema#seeAlso> <http://example.org/a?b=1&c="2"> {g} .'.replace(
+            '"2"', "%222%22"
+        ),
+        f"{a} <http://www.w3.org/2000/01/rdf-schema#seeAlso> <javascript:window.pwned=4> {g} .",
+        f"{ind} {rdf_type} <{mig}Indicator> {g} .",
+        f"{ind} <{rdfs}label> {nt_literal('Indicator ' + PAYLOAD)} {g} .",
+        f"{area} {rdf_type} <{mig}Country> {g} .",
+        f"{area} <{rdfs}label> {nt_literal('Land ' + QUOTES)} {g} .",
+        f"{period} <{rdfs}label> {nt_literal('2024')} {g} .",
+        f"{src} {rdf_type} <http://www.w3.org/ns/dcat#Dataset> {g} .",
+        f"{src} <{rdfs}label> {nt_literal('Source ' + PAYLOAD)} {g} .",
+        f"{src} <http://purl.org/dc/terms/publisher> {a} {g} .",
+        f"{obs} {rdf_type} <http://purl.org/linked-data/cube#Observation> {g} .",
+        f"{obs} <{rdfs}label> {nt_literal('Figure ' + PAYLOAD)} {g} .",
+        f"{obs} <{mig}indicator> {ind} {g} .",
+        f"{obs} <{dim}refArea> {area} {g} .",
+        f"{obs} <{dim}refPeriod> {period} {g} .",
+        f'{obs} <{measure}obsValue> "42"^^<http://www.w3.org/2001/XMLSchema#integer> {g} .',
+        f"{obs} <{mig}publishedValue> {nt_literal('<script>window.pwned=3</script>42', '')} {g} .",
+        f"{obs} <{mig}locator> {nt_literal('General Information: ' + PAYLOAD, '')} {g} .",
+        f"{obs} <{prov}hadPrimarySource> {src} {g} .",
+    ]
+    data = ("\n".join(sorted(lines)) + "\n").encode("utf-8")
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "dataset.nq").write_bytes(data)
+    version = hashlib.sha256(data).hexdigest()[:16]
+    (folder / "version.json").write_text(
+        json.dumps(
+            {
+                "version": version,
+                "built": "2026-01-01T00:00:00+00:00",
+                "triples": len(lines),
+                "graphs": [f"{BASE}graph/reference"],
+            }
+        ),
+        encoding="utf-8",
+    )
+    return folder

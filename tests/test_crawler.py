@@ -34,7 +34,7 @@ def test_crawl_reaches_every_entity_without_broken_pages(client):
         url = queue.popleft()
         if url in seen:
             continue
-        with client.get(url, headers=HTML) as response:  # closes the file of a download
+        with client.get(url, headers=HTML) as response:  # downloads are files: close them
             response.get_data()
         seen[url] = response.status_code
         if response.status_code not in (200, 301):

@@ -26,9 +26,10 @@ def test_linksets_page_lists_counts_and_provenance(client):
 def test_links_download_is_the_links_graph_as_ntriples(client):
     listing = client.get("/downloads").get_data(as_text=True)
     assert "links.nt.gz" in listing
-    response = client.get("/downloads/links.nt.gz")
-    assert response.status_code == 200
-    graph = Graph().parse(data=gzip.decompress(response.get_data()).decode("utf-8"), format="nt")
+    with client.get("/downloads/links.nt.gz") as response:  # a static file: close it
+        assert response.status_code == 200
+        data = gzip.decompress(response.get_data())
+    graph = Graph().parse(data=data.decode("utf-8"), format="nt")
     same = list(graph.subject_objects(OWL.sameAs))
     assert len(same) == 31  # 20 to Wikidata, 11 to GeoNames
     assert (

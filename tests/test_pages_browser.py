@@ -9,8 +9,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from kgsupport import built_dataset_dir
-from test_pages_escaping import hostile_dataset
+from kgsupport import built_dataset_dir, hostile_dataset
 
 pytestmark = [pytest.mark.browser, pytest.mark.server]
 

@@ -21,11 +21,11 @@ from urllib.parse import parse_qs, urlsplit
 import pyoxigraph as ox
 import pytest
 from bs4 import BeautifulSoup
-from kgsupport import BASE, built_dataset_dir, country_figures, select
+from kgsupport import BASE, PAYLOAD, QUOTES, built_dataset_dir, country_figures, nt_literal, select
 from rdflib import Literal
-from test_pages_escaping import PAYLOAD, QUOTES, _lit
 
 from service.config import load_config
+from service.namespaces import MIG, PROV, RDFS, SDMX_DIMENSION, SDMX_MEASURE
 from service.web.pages import bind, load_query
 
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -422,22 +422,22 @@ def hostile_facets_dataset(folder: Path) -> Path:
     """A country and an indicator with a few figures whose locators and labels try to break
     out; with PAGE_MAX_FIGURES=1 both pages are faceted."""
     g = f"<{BASE}graph/reference>"
-    mig, rdfs = "https://w3id.org/migkg/def#", "http://www.w3.org/2000/01/rdf-schema#"
-    dim = "http://purl.org/linked-data/sdmx/2009/dimension#"
-    measure = "http://purl.org/linked-data/sdmx/2009/measure#"
-    prov = "http://www.w3.org/ns/prov#"
+    rdfs, mig, dim, measure, prov = map(str, (RDFS, MIG, SDMX_DIMENSION, SDMX_MEASURE, PROV))
     a = "<http://www.w3.org/1999/02/22-rdf-syntax-ns#type>"
     country, other = f"<{BASE}id/area/hx>", f"<{BASE}id/area/hy>"
     ind, pub = f"<{BASE}id/indicator/hostile>", f"<{BASE}id/publication/hostile>"
     period = f"<{BASE}id/period/2024>"
-    lines = [f"{period} <{rdfs}label> {_lit('2024')} {g} ."]
+    lines = [f"{period} <{rdfs}label> {nt_literal('2024')} {g} ."]
     for node, kind, label in (
         (country, "Country", "Land " + QUOTES),
         (other, "Country", "Area " + PAYLOAD),
         (ind, "Indicator", "Indicator " + PAYLOAD),
         (pub, "Publication", "Publication " + PAYLOAD),
     ):
-        lines += [f"{node} {a} <{mig}{kind}> {g} .", f"{node} <{rdfs}label> {_lit(label)} {g} ."]
+        lines += [
+            f"{node} {a} <{mig}{kind}> {g} .",
+            f"{node} <{rdfs}label> {nt_literal(label)} {g} .",
+        ]
     locators = [
         (country, PAYLOAD),
         (country, QUOTES),
@@ -452,7 +452,7 @@ def hostile_facets_dataset(folder: Path) -> Path:
             f"{obs} <{dim}refArea> {area} {g} .",
             f"{obs} <{dim}refPeriod> {period} {g} .",
             f'{obs} <{measure}obsValue> "{n}"^^<{XSD_INTEGER}> {g} .',
-            f"{obs} <{mig}locator> {_lit(locator, '')} {g} .",
+            f"{obs} <{mig}locator> {nt_literal(locator, '')} {g} .",
             f"{obs} <{prov}wasDerivedFrom> {pub} {g} .",
         ]
     data = ("\n".join(sorted(lines)) + "\n").encode("utf-8")

@@ -16,10 +16,11 @@ import pyoxigraph as ox
 import pytest
 from bs4 import BeautifulSoup
 from kgsupport import BASE, built_dataset_dir, select
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
-MIG = Namespace("https://w3id.org/migkg/def#")
+from service.namespaces import MIG, PROV
+
 HTML = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 FORMATS = {  # Accept -> (rdflib format, extension)
     "text/turtle": ("turtle", "ttl"),
@@ -179,8 +180,7 @@ def test_conditional_get_answers_304(client):
 def test_rdf_description_has_labels_of_linked_resources_and_provenance(client):
     iri = URIRef(BASE + "id/observation/web-gi-population-wb-2024")
     graph = parse(client.get(path_of(str(iri)), headers={"Accept": "text/turtle"}), "turtle")
-    prov = Namespace("http://www.w3.org/ns/prov#")
-    source = graph.value(iri, prov.hadPrimarySource)
+    source = graph.value(iri, PROV.hadPrimarySource)
     assert source == URIRef(BASE + "id/source/world-bank-wdi")
     publisher = graph.value(source, DCTERMS.publisher)
     assert (

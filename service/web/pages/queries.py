@@ -1,0 +1,174 @@
+"""The pages' SPARQL: loading their queries (``service/queries/pages/*.rq``), binding values
+into them, and reading SELECT results as rows of :class:`Term`.
+
+**Caps.** Query files state no ``LIMIT``. A list a page shows in part (``PAGE_*_LIMIT``-like
+settings, :mod:`.limits`) is read by :func:`select_capped`, which appends ``LIMIT cap + 1`` and
+keeps ``cap`` rows: one more row than the cap tells that there were more. Every other query is
+capped by the store at ``MAX_RESULT_ROWS``, which reports it (``QueryResult.truncated``). Either
+way :attr:`Rows.truncated` says so, and the page tells the reader.
+
+Values never reach a query as text: :func:`bind` writes a ``VALUES`` clause of terms serialised
+by rdflib (IRIs checked by :func:`service.iris.is_safe_iri` first), at the ``#@values`` markers
+of the query or at its end (SPARQL 1.1 §10.2, https://www.w3.org/TR/sparql11-query/#inline-data).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from rdflib import Literal, URIRef
+
+from ... import queries
+from ...iris import is_safe_iri
+from ...store import Store
+
+__all__ = ["load_query", "bind", "Term", "Rows", "select", "select_capped", "select_all"]
+
+
+def load_query(name: str) -> str:
+    """The text of ``service/queries/pages/<name>.rq`` with the PREFIX block."""
+    return queries.load_query("pages/" + name)
+
+
+#: A comment line in a query marking where a ``VALUES`` clause for the named variables goes
+#: (``#@values ?entity``): inside a group or sub-SELECT, so that aggregates and sub-SELECTs
+#: are restricted before they run rather than joined with the binding afterwards.
+_VALUES_MARKER = re.compile(
+    r"^([ \t]*)#@values((?:[ \t]+\?[A-Za-z_][A-Za-z0-9_]*)+)[ \t]*$", re.MULTILINE
+)
+
+
+def _sparql_term(value) -> str:
+    """An IRI (a ``str``, checked by :func:`is_safe_iri`) or an rdflib ``Literal`` as SPARQL,
+    serialised by rdflib (quotes, backslashes and newlines escaped)."""
+    if isinstance(value, Literal):
+        return value.n3()
+    if isinstance(value, str):
+        if not is_safe_iri(value):
+            raise ValueError(f"not a usable IRI: {value!r}")
+        return URIRef(value).n3()
+    raise TypeError(f"cannot bind {type(value).__name__}: only IRIs (str) and Literals")
+
+
+def bind(text: str, rows: Iterable[dict[str, Any]] | None = None, /, **values) -> str:
+    """``text`` with ``VALUES (?a ?b) { (<x> <y>) }`` binding IRIs (``str``) and literals
+    (rdflib ``Literal``): one row from the keyword arguments, or several ``rows`` (dicts with
+    the same keys).
+
+    The clause is appended to the query, unless the query marks places with ``#@values ?a``
+    comment lines: each marker becomes a ``VALUES`` clause for the variables it names (the
+    rows projected on them, duplicates dropped). Every term is checked (IRIs:
+    :func:`is_safe_iri`) and serialised by rdflib, so nothing from a URL reaches the query
+    unescaped.
+
+    :raises ValueError: for an IRI that cannot be written between ``<`` and ``>``.
+    """
+    table = [dict(row) for row in rows] if rows is not None else [values]
+    if rows is not None and values:
+        table = [{**values, **row} for row in table]
+    names = list(table[0]) if table else list(values)
+    cells = [{name: _sparql_term(row[name]) for name in names} for row in table]
+
+    def clause(variables: list[str]) -> str:
+        lines = dict.fromkeys(f"({' '.join(row[v] for v in variables)})" for row in cells)
+        return f"VALUES ({' '.join('?' + v for v in variables)}) {{ {' '.join(lines)} }}"
+
+    if _VALUES_MARKER.search(text):
+
+        def place(match: re.Match) -> str:
+            wanted = [v[1:] for v in match.group(2).split()]
+            missing = [v for v in wanted if v not in names]
+            if missing:
+                raise ValueError(f"no value bound for {', '.join('?' + v for v in missing)}")
+            return match.group(1) + clause(wanted)
+
+        return _VALUES_MARKER.sub(place, text)
+    return f"{text}\n{clause(names)}\n"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One RDF term from a SPARQL JSON result."""
+
+    kind: str  # "uri", "literal", "bnode"
+    value: str
+    lang: str = ""
+    datatype: str = ""
+
+    @property
+    def is_iri(self) -> bool:
+        return self.kind == "uri"
+
+    def n3ish(self) -> tuple:
+        return (self.kind, self.value, self.lang, self.datatype)
+
+    def literal(self) -> Literal:
+        """The term as an rdflib ``Literal`` (to bind it into another query)."""
+        return Literal(self.value, lang=self.lang or None, datatype=self.datatype or None)
+
+
+def _term(binding: dict | None) -> Term | None:
+    if binding is None:
+        return None
+    kind = binding["type"]
+    if kind == "typed-literal":
+        kind = "literal"
+    return Term(kind, binding["value"], binding.get("xml:lang", ""), binding.get("datatype", ""))
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The rows of a SELECT (a :class:`Term` per bound variable), and whether the result was cut:
+    by the store at ``MAX_RESULT_ROWS``, or at the cap of :func:`select_capped`."""
+
+    rows: list[dict[str, Term]]
+    truncated: bool = False
+
+    def __iter__(self) -> Iterator[dict[str, Term]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def select(store: Store, text: str) -> Rows:
+    """Run a SELECT through the store (SPARQL JSON); its rows, truncated when the store cut
+    the result at ``MAX_RESULT_ROWS``."""
+    result = store.query(text, format="json")
+    data = json.loads(result.body)
+    rows = [
+        {name: _term(value) for name, value in row.items()}
+        for row in data.get("results", {}).get("bindings", [])
+    ]
+    return Rows(rows, bool(result.truncated))
+
+
+def select_capped(store: Store, name: str, cap: int, /, **values) -> Rows:
+    """The first ``cap`` rows of the page query ``name`` bound to ``values`` (:func:`bind`),
+    truncated when there were more: the query runs with ``LIMIT cap + 1`` (an integer from
+    configuration, appended as a solution modifier before the binding, so that a trailing
+    ``VALUES`` clause stays last)."""
+    cap = max(0, int(cap))
+    text = bind(f"{load_query(name)}\nLIMIT {cap + 1}\n", **values)
+    found = select(store, text)
+    return Rows(found.rows[:cap], found.truncated or len(found.rows) > cap)
+
+
+def select_all(store: Store, text: str, page: int) -> Iterable[dict[str, Term]]:
+    """Every row of ``text``, fetched ``page`` rows at a time (the store caps result rows).
+
+    The integers are appended as solution modifiers. The pages are not ordered (ORDER BY
+    over the whole catalogue costs seconds at 50-country scale); the store is a read-only
+    snapshot per dataset version, so its iteration order is stable between the pages.
+    """
+    offset = 0
+    while True:
+        rows = select(store, f"{text}\nLIMIT {int(page)} OFFSET {int(offset)}\n").rows
+        yield from rows
+        if len(rows) < page:
+            return
+        offset += page

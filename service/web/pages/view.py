@@ -1,0 +1,141 @@
+"""What the templates call to show RDF: labels, links and literals, every one escaped.
+
+Labels come from the catalogue (:class:`service.web.catalogue.Catalog`, the predicate order of
+:mod:`service.labels`); links go to this host's page of an IRI the dataset describes, to the
+IRI itself when it is http(s) (a plain link: the server never fetches it), else nowhere (the
+IRI shown as text, so ``javascript:`` never becomes an ``href``). Text reaches the page through
+:func:`markupsafe.escape` only; templates get :class:`~markupsafe.Markup`.
+"""
+
+from __future__ import annotations
+
+import re
+
+from markupsafe import Markup, escape
+
+from ...iris import IriScheme
+from ...namespaces import MIG, PREFIXES, XSD
+from ..catalogue import Catalog
+from .queries import Term
+
+__all__ = ["View", "format_number", "short_iri", "INTEGER_TYPES", "DECIMAL_TYPES"]
+
+INTEGER_TYPES = frozenset(
+    str(XSD[t])
+    for t in ("integer", "int", "long", "nonNegativeInteger", "positiveInteger", "short")
+)
+DECIMAL_TYPES = frozenset(str(XSD[t]) for t in ("decimal", "double", "float"))
+#: Datatypes a literal is shown without (numbers are formatted, strings are plain text).
+_UNMARKED_TYPES = INTEGER_TYPES | DECIMAL_TYPES | {str(XSD.string)}
+
+
+def format_number(value: str, datatype: str = "") -> str:
+    """20592571 -> "20 592 571" (thin grouping as the profiles print it)."""
+    try:
+        if datatype in INTEGER_TYPES or re.fullmatch(r"-?\d+", value):
+            return f"{int(value):,}".replace(",", "\u202f")
+        if datatype in DECIMAL_TYPES or re.fullmatch(r"-?\d+\.\d+", value):
+            whole, _, frac = value.partition(".")
+            return f"{int(whole):,}".replace(",", "\u202f") + (f".{frac}" if frac else "")
+    except ValueError:
+        pass
+    return value
+
+
+def short_iri(iri: str) -> str:
+    """``prefix:local`` for an IRI in one of the project's namespaces
+    (:data:`service.namespaces.PREFIXES`), else the IRI."""
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(namespace):
+            return f"{prefix}:{iri[len(namespace) :]}"
+    return iri
+
+
+class View:
+    """Helpers the templates call: labels, links and literals, every one escaped."""
+
+    def __init__(self, catalog: Catalog, scheme: IriScheme):
+        self.catalog = catalog
+        self.scheme = scheme
+        self._links: dict[str, Markup] = {}  # link(iri) per page: tables repeat their periods
+
+    def label(self, iri: str | Term | None) -> str:
+        if iri is None:
+            return ""
+        value = iri.value if isinstance(iri, Term) else iri
+        return self.catalog.label(value)
+
+    def url(self, iri: str | Term) -> str | None:
+        """A local page for IRIs this dataset describes; otherwise the IRI itself when it is
+        http(s) (a plain link: the server never fetches it), else None (shown as text)."""
+        value = iri.value if isinstance(iri, Term) else iri
+        if self.scheme.is_local(value) or self.catalog.knows(value):
+            return self.scheme.page_url(value)
+        if value.startswith(("http://", "https://")):
+            return value
+        return None
+
+    def link(self, iri: str | Term | None, text: str | None = None) -> Markup:
+        """``<a href="page">label</a>``; an empty string for None."""
+        if iri is None:
+            return Markup("")
+        value = iri.value if isinstance(iri, Term) else iri
+        if text is None:
+            found = self._links.get(value)
+            if found is None:
+                found = self._links[value] = self._link(value, self.catalog.label(value), True)
+            return found
+        return self._link(value, text, False)
+
+    def _link(self, value: str, shown: str, short_name: bool) -> Markup:
+        # f-strings over escape(): the markup of Markup.format without its formatter (figure
+        # tables make thousands of links)
+        href = self.url(value)
+        if href is None:
+            return Markup(f'<span class="iri">{escape(shown)}</span>')
+        short = self.catalog.short.get(value)
+        extra = (
+            f' <span class="short">({escape(short)})</span>'
+            if short and short not in shown and short_name
+            else ""
+        )
+        return Markup(f'<a href="{escape(href)}">{escape(shown)}</a>{extra}')
+
+    def term(self, term: Term | None) -> Markup:
+        """An object as HTML: IRIs as labelled links, literals with language or datatype."""
+        if term is None:
+            return Markup("")
+        if term.kind == "uri":
+            return self.link(term.value)
+        if term.kind == "bnode":
+            return Markup('<span class="bnode">[anonymous]</span>')
+        shown = format_number(term.value, term.datatype) if term.datatype else term.value
+        if term.lang:
+            return Markup('{}<span class="lang">@{}</span>').format(shown, term.lang)
+        if term.datatype and term.datatype not in _UNMARKED_TYPES:
+            return Markup('{}<span class="dt">^^{}</span>').format(
+                shown,
+                self.catalog.label(term.datatype)
+                if term.datatype.startswith(self.scheme.base)
+                else short_iri(term.datatype),
+            )
+        return Markup("{}").format(shown)
+
+    def value(self, value: Term | None, published: Term | None = None) -> str:
+        """A figure as published when known, else its value (labels for categorical ones)."""
+        if published is not None:
+            return published.value
+        if value is None:
+            return ""
+        if value.kind == "uri":
+            return self.catalog.label(value.value)
+        return format_number(value.value, value.datatype)
+
+    def kind_name(self, iri: str) -> str:
+        types = self.catalog.types.get(iri, ())
+        names = [
+            self.catalog.label(t)
+            for t in types
+            if t.startswith(MIG) or not any(x.startswith(MIG) for x in types)
+        ]
+        return ", ".join(sorted(dict.fromkeys(names))) or self.scheme.kind(iri)
