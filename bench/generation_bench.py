@@ -11,7 +11,8 @@ Both are measured on the same dataset in the same run for this checkout and, wit
 ``migkg serve``, its own way of loading the data):
 
 * **first request**: ``migkg serve`` with the shipped defaults except one gunicorn worker (so
-  that "the first request" is the fresh worker's), access log on. Once gunicorn logs the
+  that "the first request" is the fresh worker's) and the page memo off (so that a later
+  request of the same kind renders too), access log on. Once gunicorn logs the
   worker's boot and ``--settle`` seconds have passed (its app factory has returned; no request
   is sent before), one request of a kind (an observation page, a country page,
   ``/search.json``, a SPARQL ASK) is timed, then 20 more of the same kind; repeated over
@@ -196,7 +197,7 @@ def first_requests(
         for _ in range(restarts):
             port = free_port()
             log = workdir / "first.log"
-            process = checkout.serve(port, log, WORKERS=1)
+            process = checkout.serve(port, log, WORKERS=1, PAGE_CACHE_SIZE=0)
             try:
                 _wait_booted(log, process, 1, settle)
                 url = f"http://127.0.0.1:{port}"
@@ -221,8 +222,16 @@ def crawl(checkout: Checkout, urls: list[str], seconds: int, workdir: Path) -> d
     process = checkout.serve(port, log, PAGE_CACHE_SIZE=0)
     try:
         _wait_booted(log, process, 2, 5.0)
-        _get(f"http://127.0.0.1:{port}/healthz", "application/json")
-        _get(f"http://127.0.0.1:{port}/healthz", "application/json")
+        deadline = time.monotonic() + 300
+        while True:  # ready: both workers answer /healthz (a readiness probe, as in production)
+            try:
+                _get(f"http://127.0.0.1:{port}/healthz", "application/json")
+                _get(f"http://127.0.0.1:{port}/healthz", "application/json")
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
         script = workdir / "once.lua"
         script.write_text(WRK_ONCE, encoding="utf-8")
         listing = workdir / "paths.txt"

@@ -91,6 +91,9 @@ DEFAULTS: dict[str, Any] = {
     # Built YASGUI assets (npm @zazuko/yasgui, installed by `make install`); when the folder
     # is missing the query editor falls back to a plain HTML form.
     "YASGUI_DIR": str(PROJECT_ROOT / "node_modules" / "@zazuko" / "yasgui" / "build"),
+    # A new worker answers one request of each kind itself before it takes any from a client
+    # (service/web/warmup.py: templates compiled, modules imported, query processes used).
+    "WARMUP": True,
     # One JSON line per request on the "migkg.access" logger (query time, result size).
     "ACCESS_LOG": True,
     # Entity pages: rendered responses memoised per dataset version and worker (entries;
@@ -145,7 +148,7 @@ _INT_KEYS = {
     "QUERY_NICENESS",
     "KEEP_GENERATIONS",
 }
-_BOOL_KEYS = {"ACCESS_LOG"}
+_BOOL_KEYS = {"ACCESS_LOG", "WARMUP"}
 _FLOAT_KEYS = {
     "QUERY_TIMEOUT",
     "CLIENT_QUERY_SECONDS",

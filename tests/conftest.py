@@ -78,6 +78,9 @@ class AppFactory:
             "STATE_DIR": str(self._tmp.mktemp("state")),
             "ACCESS_LOG": False,
             "QUERY_TIMEOUT": 20.0,
+            # in-process apps start cold, so that tests count exactly their own requests
+            # (tests/test_generations.py checks the warm-up; servers keep the default, on)
+            "WARMUP": False,
         }
         settings.update(config)
         app = create_app(_served_settings(settings))

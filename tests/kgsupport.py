@@ -225,3 +225,13 @@ def hostile_dataset(folder: Path) -> Path:
         encoding="utf-8",
     )
     return folder
+
+
+def copy_sources(root: Path) -> Path:
+    """A private copy of ontology/, graph_data/ and shapes/ in ``root``, for tests that change
+    or break the sources (point MIGKG_ONTOLOGY_DIR etc. at it)."""
+    import shutil
+
+    for name in ("ontology", "graph_data", "shapes"):
+        shutil.copytree(ROOT / name, root / name)
+    return root

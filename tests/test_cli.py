@@ -7,13 +7,12 @@ import gzip
 import hashlib
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from kgsupport import ROOT
+from kgsupport import ROOT, copy_sources
 
 MIGKG = [sys.executable, "-m", "service.cli"]
 
@@ -28,10 +27,7 @@ def run(*args, env=None, cwd=ROOT):
 @pytest.fixture(scope="module")
 def data_copy(tmp_path_factory) -> Path:
     """A private copy of ontology/, graph_data/ and shapes/ that tests may break."""
-    root = tmp_path_factory.mktemp("project")
-    for name in ("ontology", "graph_data", "shapes"):
-        shutil.copytree(ROOT / name, root / name)
-    return root
+    return copy_sources(tmp_path_factory.mktemp("project"))
 
 
 def env_for(root: Path, dataset: Path | None = None) -> dict:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from kgsupport import ROOT
+from kgsupport import ROOT, copy_sources
 from netsupport import client_address, session_from
 
 from service import generations as gens
@@ -34,10 +34,7 @@ ALT_LABEL = 'skos:altLabel "Republic of Kazakhstan"@en'
 @pytest.fixture(scope="module")
 def sources(tmp_path_factory) -> Path:
     """A private copy of ontology/, graph_data/ and shapes/ whose data the tests change."""
-    root = tmp_path_factory.mktemp("sources")
-    for name in ("ontology", "graph_data", "shapes"):
-        shutil.copytree(ROOT / name, root / name)
-    return root
+    return copy_sources(tmp_path_factory.mktemp("sources"))
 
 
 def build_env(sources: Path, generations: Path, **extra) -> dict:
@@ -388,3 +385,22 @@ def test_sighup_moves_a_server_that_does_not_poll_to_the_new_generation(
     while time.monotonic() < deadline and _healthz_version(server.url) != generation.version:
         time.sleep(0.2)
     assert _healthz_version(server.url) == generation.version
+
+
+# -- a fresh worker --------------------------------------------------------------------------
+
+
+def test_a_new_worker_warms_up_before_its_first_request_and_logs_none_of_it(make_app, caplog):
+    with caplog.at_level("INFO", logger="migkg.access"):
+        app = make_app(WARMUP=True, ACCESS_LOG=True)
+    templates = set(app.jinja_env.cache or {})
+    compiled = {
+        name for _, name in (key if isinstance(key, tuple) else (None, key) for key in templates)
+    }
+    assert any("pages/entity" in str(name) for name in compiled), compiled
+    assert not [r for r in caplog.records if r.name == "migkg.access"]
+    engine = app.extensions["kg_engine"]
+    assert engine.pool._children and engine.page_pool._children  # started, and used
+    with caplog.at_level("INFO", logger="migkg.access"):
+        assert app.test_client().get("/healthz").status_code == 200
+    assert len([r for r in caplog.records if r.name == "migkg.access"]) == 1

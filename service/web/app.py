@@ -74,6 +74,10 @@ def create_app(config: Mapping[str, Any] | None = None):
     if settings["ACCESS_LOG"]:
         app.before_request(_start_timer)
         app.after_request(_log_access)
+    if settings["WARMUP"] and current.served().generation is not None:
+        from .warmup import warm_up
+
+        warm_up(app)
     return app
 
 
@@ -114,7 +118,7 @@ def _start_timer():
 def _log_access(response):
     from flask import g, request
 
-    if not access_log.isEnabledFor(logging.INFO):
+    if not access_log.isEnabledFor(logging.INFO) or request.environ.get("migkg.warmup"):
         return response
     entry = {
         "method": request.method,
