@@ -34,7 +34,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -46,8 +45,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
-from netsupport import free_port  # noqa: E402
+from netsupport import free_port, stop_group  # noqa: E402
+from pages_bench import wrk  # noqa: E402
 
 WRK_ONCE = """
 local paths = {}
@@ -97,16 +98,6 @@ def _get(url: str, accept: str = "text/html") -> float:
         response.read()
         assert response.status == 200, (url, response.status)
     return (time.perf_counter() - started) * 1000
-
-
-def _stop(process) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 class Checkout:
@@ -207,7 +198,7 @@ def first_requests(
                     path, accept = pick()
                     laters.append(_get(url + path, accept))
             finally:
-                _stop(process)
+                stop_group(process, timeout=30)
         results[kind] = {
             "first_median_ms": round(statistics.median(firsts), 1),
             "first_max_ms": round(max(firsts), 1),
@@ -232,29 +223,17 @@ def crawl(checkout: Checkout, urls: list[str], seconds: int, workdir: Path) -> d
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(1)
-        script = workdir / "once.lua"
-        script.write_text(WRK_ONCE, encoding="utf-8")
-        listing = workdir / "paths.txt"
-        listing.write_text("\n".join(urls) + "\n", encoding="utf-8")
-        out = subprocess.run(
-            ["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", str(script), f"http://127.0.0.1:{port}"],
-            capture_output=True,
-            text=True,
-            env=dict(os.environ, PATHS_FILE=str(listing), WRK_THREADS="2"),
-            timeout=seconds + 120,
-        )
-        line = next(x for x in out.stdout.splitlines() if x.startswith("RESULT"))
-        rps, p50, p95, errors, total = line.split()[1:]
+        result = wrk(f"http://127.0.0.1:{port}", urls, seconds, workdir, WRK_ONCE)
         return {
-            "pages_per_s": round(float(rps)),
-            "median_ms": round(float(p50), 1),
-            "p95_ms": round(float(p95), 1),
-            "errors": int(errors),
-            "requests": int(total),
+            "pages_per_s": result["rps"],
+            "median_ms": round(result["median_ms"], 1),
+            "p95_ms": round(result["p95_ms"], 1),
+            "errors": result["non_2xx"],
+            "requests": result["requests"],
             "distinct_urls": len(urls),
         }
     finally:
-        _stop(process)
+        stop_group(process, timeout=30)
 
 
 def markdown(report: dict) -> str:

@@ -35,7 +35,6 @@ import atexit
 import json
 import os
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -47,6 +46,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from netsupport import stop_group  # noqa: E402
 
 HTML = {"Accept": "text/html"}
 KINDS = ("home", "authority", "law", "observation", "source", "indicator", "country", "search")
@@ -227,21 +229,19 @@ def _wait(url: str, process, timeout: float = 300) -> None:
 
 
 def _stop(process) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+    stop_group(process)
 
 
-def wrk(url: str, paths: list[str], seconds: int, workdir: Path) -> dict:
-    script = workdir / "cycle.lua"
-    script.write_text(WRK_SCRIPT, encoding="utf-8")
+def wrk(
+    url: str, paths: list[str], seconds: int, workdir: Path, script_text: str = WRK_SCRIPT
+) -> dict:
+    """wrk (2 threads, 16 connections) running ``script_text`` over ``paths`` (the file named by
+    PATHS_FILE); the script prints ``RESULT rps p50 p95 errors requests``."""
+    script = workdir / "requests.lua"
+    script.write_text(script_text, encoding="utf-8")
     listing = workdir / "paths.txt"
     listing.write_text("\n".join(paths) + "\n", encoding="utf-8")
-    env = dict(os.environ, PATHS_FILE=str(listing))
+    env = dict(os.environ, PATHS_FILE=str(listing), WRK_THREADS="2")
     out = subprocess.run(
         ["wrk", "-t2", "-c16", f"-d{seconds}s", "-s", str(script), url],
         capture_output=True,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Format", "RESULT_FORMATS", "GRAPH_FORMATS", "RDF_DESCRIPTION_FORMATS", "by_key"]
+__all__ = ["Format", "RESULT_FORMATS", "GRAPH_FORMATS", "RDFLIB_NAMES", "by_key"]
 
 
 @dataclass(frozen=True)
@@ -74,9 +74,16 @@ GRAPH_FORMATS: tuple[Format, ...] = (
     Format("application/n-quads", "nquads", "application/n-quads", ("nq", "nquads", "n-quads")),
 )
 
-#: Formats for RDF descriptions of the service (Service Description, VoID): no N-Quads/TriG
-#: needed, but harmless; the same table keeps one vocabulary of names.
-RDF_DESCRIPTION_FORMATS = GRAPH_FORMATS
+#: rdflib's serialiser name of each graph format (for graphs built with rdflib: the service
+#: description, VoID, DCAT).
+RDFLIB_NAMES: dict[str, str] = {
+    "turtle": "turtle",
+    "ntriples": "nt",
+    "jsonld": "json-ld",
+    "rdfxml": "xml",
+    "trig": "trig",
+    "nquads": "nquads",
+}
 
 
 def by_key(table: tuple[Format, ...], key: str | None) -> Format | None:

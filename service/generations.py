@@ -111,12 +111,6 @@ class Generation:
     def descriptions_dir(self) -> Path:
         return self.path / DESCRIPTIONS
 
-    def file(self, relative: str) -> Path:
-        """A file the generation lists in ``meta.json`` (KeyError for any other name)."""
-        if relative not in self.meta.get("files", {}):
-            raise KeyError(relative)
-        return self.path / relative
-
     def checksum(self, relative: str) -> str:
         return self.meta["files"][relative]["sha256"]
 

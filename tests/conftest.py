@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import pytest
 from netsupport import free_port as free_port_number
+from netsupport import stop_group
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FIXTURE_DATASET = FIXTURES / "dataset"
@@ -205,13 +205,7 @@ class ServerFactory:
 
     def close(self) -> None:
         for server in self._servers:
-            if server.process.poll() is None:
-                os.killpg(server.process.pid, signal.SIGTERM)
-                try:
-                    server.process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(server.process.pid, signal.SIGKILL)
-                    server.process.wait()
+            stop_group(server.process)
         self._servers.clear()
 
 

@@ -81,8 +81,20 @@ class Nginx:
         )
 
     def stop(self) -> None:
-        os.killpg(self.process.pid, signal.SIGTERM)
-        self.process.wait(timeout=20)
+        stop_group(self.process)
+
+
+def stop_group(process, timeout: float = 20.0) -> None:
+    """Stop a process started with ``start_new_session=True`` and its children: SIGTERM to
+    its group, SIGKILL if it is still there after ``timeout`` seconds."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def free_port() -> int:

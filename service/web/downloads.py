@@ -26,6 +26,7 @@ from flask import (
 
 from ..build.dumps import DOWNLOADS
 from ..errors import NotAcceptableError, UnknownResource
+from ..formats import RDFLIB_NAMES
 from ..generations import DUMPS, FIGURES, FIGURES_METADATA
 from ..iris import DOCUMENT_FORMATS, EXTENSIONS
 from .app import served
@@ -37,8 +38,8 @@ bp = Blueprint("downloads", __name__)
 
 __all__ = ["bp"]
 
-_RDFLIB = {"turtle": "turtle", "ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
-_FORMATS = tuple(f for f in GRAPH_FORMATS if f.key in _RDFLIB)
+#: DCAT is offered as one graph, not in the dataset formats (TriG, N-Quads)
+_FORMATS = tuple(f for f in GRAPH_FORMATS if f.key not in ("trig", "nquads"))
 
 
 @dataclass(frozen=True)
@@ -128,7 +129,7 @@ def downloads(ext: str | None = None):
         except NotAcceptable as exc:
             _no_format(exc)
         response = Response(
-            graph.serialize(format=_RDFLIB[row.key], encoding="utf-8"),
+            graph.serialize(format=RDFLIB_NAMES[row.key], encoding="utf-8"),
             200,
             content_type=row.content_type,
         )

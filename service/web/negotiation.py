@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from ..formats import GRAPH_FORMATS, RDF_DESCRIPTION_FORMATS, RESULT_FORMATS, Format
+from ..formats import GRAPH_FORMATS, RESULT_FORMATS, Format
 
 __all__ = [
     "Format",
     "RESULT_FORMATS",
     "GRAPH_FORMATS",
-    "RDF_DESCRIPTION_FORMATS",
     "NotAcceptable",
     "parse_accept",
     "choose_format",

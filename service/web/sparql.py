@@ -52,6 +52,7 @@ from ..errors import (
     UnsupportedMediaType,
     UpdateRefused,
 )
+from ..formats import RDFLIB_NAMES
 from ..store.querytext import analyse
 from .app import served
 from .descriptions import description_graph, root_url
@@ -426,15 +427,6 @@ def examples():
 
 # -- descriptions: Service Description, VoID ---------------------------------------------
 
-_RDFLIB_FORMATS = {
-    "turtle": "turtle",
-    "ntriples": "nt",
-    "jsonld": "json-ld",
-    "rdfxml": "xml",
-    "trig": "trig",
-    "nquads": "nquads",
-}
-
 
 def _description_response(name: str, accept, formats) -> Response:
     """A description graph (:func:`.descriptions.description_graph`) in the negotiated RDF
@@ -447,7 +439,7 @@ def _description_response(name: str, accept, formats) -> Response:
     key = ("serialised", name, root_url(), row.key)
     body = pinned.cache.get(key)
     if body is None:
-        body = description_graph(name).serialize(format=_RDFLIB_FORMATS[row.key], encoding="utf-8")
+        body = description_graph(name).serialize(format=RDFLIB_NAMES[row.key], encoding="utf-8")
         pinned.cache[key] = body
     response = Response(body, 200, content_type=row.content_type)
     response.headers["Vary"] = "Accept"

@@ -26,7 +26,7 @@ from ... import queries
 from ...iris import is_safe_iri
 from ...store import Store
 
-__all__ = ["load_query", "bind", "Term", "Rows", "select", "select_capped", "select_all"]
+__all__ = ["load_query", "bind", "Term", "Rows", "select", "select_capped"]
 
 
 def load_query(name: str) -> str:
@@ -156,19 +156,3 @@ def select_capped(store: Store, name: str, cap: int, /, **values) -> Rows:
     text = bind(f"{load_query(name)}\nLIMIT {cap + 1}\n", **values)
     found = select(store, text)
     return Rows(found.rows[:cap], found.truncated or len(found.rows) > cap)
-
-
-def select_all(store: Store, text: str, page: int) -> Iterable[dict[str, Term]]:
-    """Every row of ``text``, fetched ``page`` rows at a time (the store caps result rows).
-
-    The integers are appended as solution modifiers. The pages are not ordered (ORDER BY
-    over the whole catalogue costs seconds at 50-country scale); the store is a read-only
-    snapshot per dataset version, so its iteration order is stable between the pages.
-    """
-    offset = 0
-    while True:
-        rows = select(store, f"{text}\nLIMIT {int(page)} OFFSET {int(offset)}\n").rows
-        yield from rows
-        if len(rows) < page:
-            return
-        offset += page
