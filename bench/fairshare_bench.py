@@ -1,4 +1,4 @@
-"""Cost of one fair-share admission and release (service/fairshare.py), the per-query overhead
+"""Cost of one fair-share admission and release (service/web/fairshare.py), the per-query overhead
 every SPARQL request pays: two short SQLite transactions on the shared state file.
 
     .venv/bin/python bench/fairshare_bench.py [--n 20000]

@@ -68,7 +68,7 @@ DEFAULTS: dict[str, Any] = {
     # Deepest nesting of { }, ( ) or [ ] a query may have (400 beyond: Oxigraph's parser
     # overflows its stack past ~2,000 levels).
     "MAX_QUERY_DEPTH": 128,
-    # Fair share per client (service/fairshare.py): queries at once, and seconds of query
+    # Fair share per client (service/web/fairshare.py): queries at once, and seconds of query
     # time per rolling window of CLIENT_WINDOW seconds; 429 with Retry-After beyond.
     "CLIENT_MAX_CONCURRENT": 2,
     "CLIENT_QUERY_SECONDS": 60.0,

@@ -6,8 +6,8 @@ each folder ``graph_data/<name>/`` is the named graph ``{MIGKG}graph/<name>``, m
 :data:`service.namespaces.MIGKG`), so any RDF tool reads them as the build does.
 
 The project's files are published with their implied standard types made explicit
-(:mod:`service.entailment`). Any other file given to ``migkg validate`` (a downloaded dump, a
-contributor's file) is read as it is, in any syntax :mod:`service.rdf_files` knows, with its own
+(:mod:`service.build.entailment`). Any other file given to ``migkg validate`` (a downloaded dump, a
+contributor's file) is read as it is, in any syntax :mod:`service.build.rdf_files` knows, with its own
 named graphs. A file that carries the ontology document ``{MIGKG}def`` is a whole dataset and is
 validated on its own (so a copy re-hosted under another namespace validates the same way);
 anything else is a part, validated with this checkout's graphs that it does not replace.

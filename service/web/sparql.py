@@ -343,7 +343,7 @@ def query():
 
 
 def _fair_share():
-    """This request's admission to the query lanes (:mod:`service.fairshare`)."""
+    """This request's admission to the query lanes (:mod:`service.web.fairshare`)."""
     client = client_identity(
         request.remote_addr,
         request.headers.get("X-Forwarded-For"),
