@@ -13,7 +13,9 @@ Children are started with ``spawn``, never ``fork``, so they inherit no threads,
 sockets from the web worker. A query still running after ``demote_after`` seconds
 (``QUERY_DEMOTE_AFTER``) has its process lowered to nice 19, so that on a busy host long queries
 take the CPU only when nothing short wants it; that process is replaced when the query ends
-(an unprivileged process cannot raise its priority back).
+(an unprivileged process cannot raise its priority back). A child's first request is never
+demoted: it includes the child's own start, and on a loaded host that alone can pass the delay,
+after which every replacement would be demoted and replaced in turn.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ __all__ = ["QueryPool"]
 
 
 class _Child:
-    __slots__ = ("process", "conn")
+    __slots__ = ("process", "conn", "answered")
 
     def __init__(self, ctx, args: tuple):
         parent_conn, child_conn = ctx.Pipe(duplex=True)
@@ -43,6 +45,9 @@ class _Child:
         self.process.start()
         child_conn.close()
         self.conn = parent_conn
+        # False until the child has answered once: its first request includes its own start
+        # (spawn, imports, opening the generation), which is not the query's running time
+        self.answered = False
 
     def kill(self) -> None:
         try:
@@ -115,6 +120,7 @@ class QueryPool:
             child.conn.send(request)
             if (
                 self.demote_after
+                and child.answered
                 and remaining > self.demote_after
                 and not child.conn.poll(self.demote_after)
             ):
@@ -132,6 +138,7 @@ class QueryPool:
                     limit_seconds=timeout,
                 )
             reply = child.conn.recv()
+            child.answered = True
             if demoted:
                 child = self._replace(child)
             return reply
@@ -176,6 +183,7 @@ class QueryPool:
             for child in taken:
                 if child.conn.poll(timeout):
                     child.conn.recv()
+                    child.answered = True
                     answered += 1
             return answered
         except (EOFError, OSError):
