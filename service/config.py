@@ -33,6 +33,22 @@ DEFAULTS: dict[str, Any] = {
     # Seconds between a server worker's looks at `current` (a readlink); a new generation is
     # verified and served within this delay. 0: only at startup (and on SIGHUP).
     "GENERATION_POLL_SECONDS": 1.0,
+    # Producer updates (`migkg update`, service/update/): the raw responses each run used,
+    # gzipped and named by their SHA-256, and the update lock. The figures themselves live in
+    # the generations (the producers graph, carried from one generation to the next).
+    "PRODUCERS_DIR": str(PROJECT_ROOT / "var" / "producers"),
+    # The producers' APIs (MIGKG_WORLDBANK_API, MIGKG_UNHCR_API): tests and mirrors point them
+    # elsewhere. MIGKG_UNDESA_URL is the folder the International Migrant Stock workbooks are
+    # downloaded from (their file names are fixed); empty: pass the workbooks with --file.
+    # The workbooks' location on the UN DESA site is not verified here, so there is no default.
+    "WORLDBANK_API": "https://api.worldbank.org/v2",
+    "UNHCR_API": "https://api.unhcr.org/population/v1",
+    "UNDESA_URL": "",
+    # Per-request timeout and attempts (429 and 5xx are retried, honouring Retry-After up to
+    # UPDATE_MAX_RETRY_AFTER seconds).
+    "UPDATE_TIMEOUT": 60.0,
+    "UPDATE_ATTEMPTS": 4,
+    "UPDATE_MAX_RETRY_AFTER": 120.0,
     # What the server itself writes at run time (the fair-share database), never inside
     # GENERATIONS_DIR.
     "STATE_DIR": str(PROJECT_ROOT / "var" / "state"),
@@ -147,6 +163,7 @@ _INT_KEYS = {
     "CLIENT_MAX_CONCURRENT",
     "QUERY_NICENESS",
     "KEEP_GENERATIONS",
+    "UPDATE_ATTEMPTS",
 }
 _BOOL_KEYS = {"ACCESS_LOG", "WARMUP"}
 _FLOAT_KEYS = {
@@ -155,6 +172,8 @@ _FLOAT_KEYS = {
     "CLIENT_WINDOW",
     "QUERY_DEMOTE_AFTER",
     "GENERATION_POLL_SECONDS",
+    "UPDATE_TIMEOUT",
+    "UPDATE_MAX_RETRY_AFTER",
 }
 _LIST_KEYS = {"SERVICE_ALLOWLIST", "TRUSTED_PROXIES"}
 

@@ -13,6 +13,10 @@ Layout of ``GENERATIONS_DIR`` (written only by ``migkg build``; the server never
         dumps/dataset.nq.gz, dataset.ttl.gz, links.nt.gz, SHA256SUMS
         figures.csv.gz                   one row per figure (CSV on the Web table)
         figures.csv-metadata.json        its CSVW metadata
+        producers.nq.gz                  the producers graph (service/update/): every figure
+                                         `migkg update` ever published, with its history; the
+                                         next build or update starts from it (absent until
+                                         the first update)
         descriptions/void.ttl            VoID, DCAT and SPARQL Service Description, with the
         descriptions/dcat.ttl            service's own addresses as relative IRIs (resolved
         descriptions/sd.ttl              against the deployment's URL when served)
@@ -28,6 +32,7 @@ catalogue, changed dump), so a server never switches to a damaged one.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import json
 import os
@@ -42,6 +47,7 @@ __all__ = [
     "Generation",
     "GenerationError",
     "META",
+    "PRODUCERS",
     "current",
     "switch_current",
     "prune",
@@ -63,6 +69,7 @@ DUMPS = "dumps"
 DESCRIPTIONS = "descriptions"
 FIGURES = "figures.csv.gz"
 FIGURES_METADATA = "figures.csv-metadata.json"
+PRODUCERS = "producers.nq.gz"
 CURRENT = "current"
 _PREFIX = "gen-"
 _BUILDING = ".build-"
@@ -113,6 +120,14 @@ class Generation:
 
     def checksum(self, relative: str) -> str:
         return self.meta["files"][relative]["sha256"]
+
+    def producers(self) -> bytes:
+        """The producers graph as N-Quads (empty when no update has published one)."""
+        path = self.path / PRODUCERS
+        if PRODUCERS not in self.meta["files"]:
+            return b""
+        with gzip.open(path, "rb") as handle:
+            return handle.read()
 
 
 def _read_meta(folder: Path) -> dict[str, Any]:

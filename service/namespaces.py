@@ -34,6 +34,12 @@ UNIT = Namespace("http://qudt.org/vocab/unit/")
 VOID = Namespace("http://rdfs.org/ns/void#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 SH = Namespace("http://www.w3.org/ns/shacl#")
+#: Provenance, Authoring and Versioning: pav:retrievedFrom / pav:retrievedOn on the raw
+#: responses an update read (service/update/history.py).
+PAV = Namespace("http://purl.org/pav/")
+#: SPDX checksums, as DCAT 3 uses them (spdx:checksum on a distribution): the SHA-256 of
+#: each raw response.
+SPDX = Namespace("http://spdx.org/rdf/terms#")
 DCT = DCTERMS
 
 #: Prefixes bound on every graph the service serialises, in this order.
@@ -59,6 +65,8 @@ PREFIXES: dict[str, Namespace] = {
     "unit": UNIT,
     "void": VOID,
     "sd": SD,
+    "pav": PAV,
+    "spdx": SPDX,
 }
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import fcntl
 import gc
+import gzip
 import hashlib
 import json
 import logging
@@ -39,9 +40,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from rdflib import Graph
+
 from .. import generations as gens
 from ..config import PROJECT_ROOT
-from ..namespaces import MIGKG, bind_prefixes
+from ..namespaces import GRAPH, MIGKG, bind_prefixes
 from .catalogue import write_catalogue
 from .descriptions import write_descriptions
 from .dumps import write_dumps
@@ -51,6 +54,9 @@ from .store_loader import load_store
 from .validation import ValidationReport, validate_loaded
 
 log = logging.getLogger("migkg.build")
+
+#: The named graph of every figure `migkg update` fetched from the producers (service/update/).
+PRODUCERS_GRAPH = GRAPH["producers"]
 
 __all__ = ["BuildError", "BuildResult", "build_generation", "publish"]
 
@@ -132,31 +138,50 @@ def _step(progress: Callable[[str], None] | None, message: str) -> None:
 
 
 def build_generation(
-    config: dict, *, force: bool = False, progress: Callable[[str], None] | None = None
+    config: dict,
+    *,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+    producers: bytes | None = None,
+    changes: Graph | None = None,
 ) -> BuildResult:
     """Validate the sources and publish them as a new generation (see the module docstring).
+
+    The producers graph (``producers``, N-Quads of :data:`PRODUCERS_GRAPH`) is published with
+    the project's graphs; None carries the current generation's forward unchanged (it was
+    validated when an update published it). ``migkg update`` passes the new one and, as
+    ``changes``, what it adds (new observations, their releases and run, and the full
+    description of every observation it replaces), which is validated with the sources.
 
     :raises BuildError: validation failed (nothing written).
     :raises SourceError: unreadable input (nothing written).
     """
     started = time.perf_counter()
+    root = Path(config["GENERATIONS_DIR"])
+    if producers is None:
+        producers = current_producers(root)
     _step(progress, "reading and validating the sources")
     sources = load(config)
-    report = validate_loaded(config, sources)
+    report = validate_loaded(config, sources, extra=changes)
     if not report.conforms:
         raise BuildError(report)
     dataset = sources.dataset
     bind_prefixes(dataset)
-    nquads = canonical_nquads(dataset.serialize(format="nquads", encoding="utf-8"))
-    trig = dataset.serialize(format="trig").encode("utf-8")
+    nquads = canonical_nquads(dataset.serialize(format="nquads", encoding="utf-8") + producers)
+    # rdflib's TriG (with the project's prefixes) for the project alone; with a producers
+    # graph, Oxigraph's (service/build/dumps.py): rdflib takes ~10 s per 100,000 triples.
+    trig = None if producers else dataset.serialize(format="trig").encode("utf-8")
     graphs = sorted(str(g.identifier) for g in dataset.graphs() if len(g))
+    if producers:
+        graphs.append(str(PRODUCERS_GRAPH))
     generation, published = publish(
         nquads,
-        Path(config["GENERATIONS_DIR"]),
+        root,
         trig=trig,
         force=force,
         progress=progress,
         keep=int(config.get("KEEP_GENERATIONS", 3)),
+        producers=_producers_graph_only(producers),
     )
     return BuildResult(
         generation.path,
@@ -167,6 +192,21 @@ def build_generation(
         published,
         time.perf_counter() - started,
     )
+
+
+def current_producers(root: Path) -> bytes:
+    """The producers graph of the current generation (N-Quads; empty before any update)."""
+    name = gens.current(root)
+    if name is None:
+        return b""
+    try:
+        return gens.verify(root / name, checksums=False).producers()
+    except gens.GenerationError:
+        return b""
+
+
+def _producers_graph_only(producers: bytes) -> bytes:
+    return canonical_nquads(producers) if producers else b""
 
 
 def canonical_nquads(data: bytes) -> bytes:
@@ -190,6 +230,7 @@ def publish(
     force: bool = False,
     keep: int = 3,
     progress: Callable[[str], None] | None = None,
+    producers: bytes = b"",
 ) -> tuple[gens.Generation, bool]:
     """Write ``nquads`` (every triple in a named graph) as a new generation in ``root`` and
     switch ``current`` to it; the generation and whether it was published (False: the current
@@ -221,6 +262,8 @@ def publish(
             _step(progress, "writing the dumps, the figures table and the descriptions")
             write_dumps(work / gens.DUMPS, nquads=nquads, trig=trig)
             write_figures_table(store, work)
+            if producers:
+                _gzip_file(work / gens.PRODUCERS, producers)
             _hold("files")
             meta = {
                 "format": gens.FORMAT,
@@ -254,6 +297,12 @@ def _hold(point: str) -> None:
     if os.environ.get("MIGKG_BUILD_HOLD") == point:
         print(f"build holding at {point}", file=sys.stderr, flush=True)
         time.sleep(600)
+
+
+def _gzip_file(path: Path, data: bytes) -> None:
+    # mtime 0: the same graph gives the same bytes
+    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+        handle.write(data)
 
 
 def _write_json(path: Path, data: dict) -> None:

@@ -154,12 +154,18 @@ def _graph_description_findings(sources: LoadedSources, union: Graph) -> list[Fi
 
 
 def validate_loaded(
-    config: dict, sources: LoadedSources, only: list[str] | None = None
+    config: dict,
+    sources: LoadedSources,
+    only: list[str] | None = None,
+    extra: Graph | None = None,
 ) -> ValidationReport:
     """Validate loaded sources. ``only`` limits the SHACL part to the named node shapes (the
     mutation tests use it to check one shape quickly); the Data Cube checks always run.
+    ``extra`` is validated with them (an update's changes to the producers graph).
     (pySHACL's focus_nodes option is not used: it skips nested shapes such as sh:or.)"""
     union = sources.union()
+    if extra is not None:
+        union += extra
     report = ValidationReport(triples=len(union), files=len(sources.files))
     report.findings += _shacl_findings(union, _shapes_graph(config), sources, only)
     report.ic_results = datacube.check(union)
