@@ -5,7 +5,7 @@ It talks to one configured base URL and nowhere else (redirects are not followed
 that moves raises :class:`UpdateError`, see producer-apis.md, "redirects to another portal"),
 names the project in its User-Agent, sets connect and read timeouts, and retries 429, 5xx and
 connection failures with exponential back-off. ``Retry-After`` (RFC 9110 §10.2.3: delay-seconds
-or an HTTP-date) is honoured, capped at ``max_wait``. Every other status, a wrong content type or
+or an HTTP-date) is honoured, capped at ``max_retry_after``. Every other status, a wrong content type or
 too many attempts raise :class:`UpdateError`. A success is a :class:`~service.update.records.Response`
 holding the body exactly as received.
 """
@@ -52,34 +52,32 @@ def user_agent() -> str:
 class ProducerClient:
     """GET requests to one producer's ``base_url``, with retries; use as a context manager.
 
-    ``timeout`` is (connect, read) in seconds. A retried request waits ``Retry-After`` when the
-    producer sends one, else ``backoff * 2**(attempt-1)``; either is capped at ``max_wait``.
-    After ``max_attempts`` attempts the request fails.
+    ``timeout`` is (connect, read) in seconds, or one number for both. A retried request waits
+    ``Retry-After`` when the producer sends one, else ``backoff * 2**(attempt-1)``; either is
+    capped at ``max_retry_after``. After ``attempts`` attempts the request fails.
     """
 
     def __init__(
         self,
-        source: str,
         base_url: str,
         *,
-        session: requests.Session | None = None,
-        timeout: tuple[float, float] = (10.0, 60.0),
-        max_attempts: int = 5,
+        timeout: float | tuple[float, float] = (10.0, 60.0),
+        attempts: int = 4,
         backoff: float = 1.0,
-        max_wait: float = 60.0,
+        max_retry_after: float = 60.0,
+        session: requests.Session | None = None,
         agent: str | None = None,
     ):
         if not re.match(r"https?://[^/]+", base_url):
-            raise UpdateError(f"{source}: the base URL {base_url!r} is not an http(s) URL")
-        if max_attempts < 1:
-            raise UpdateError(f"{source}: max_attempts must be at least 1")
-        self.source = source
+            raise UpdateError(f"the producer base URL {base_url!r} is not an http(s) URL")
+        if attempts < 1:
+            raise UpdateError(f"{base_url}: attempts must be at least 1, not {attempts}")
         self.base_url = base_url.rstrip("/")
         self.session = session or requests.Session()
         self.timeout = timeout
-        self.max_attempts = max_attempts
+        self.attempts = attempts
         self.backoff = backoff
-        self.max_wait = max_wait
+        self.max_retry_after = max_retry_after
         self.agent = agent or user_agent()
 
     def __enter__(self) -> ProducerClient:
@@ -96,7 +94,7 @@ class ProducerClient:
         """The URL of ``path`` under the base URL, with ``params`` as its query (``:``, ``,``
         and ``;`` left readable, as the producers document them)."""
         if "://" in path or path.startswith("//"):
-            raise UpdateError(f"{self.source}: {path!r} is not a path under {self.base_url}")
+            raise UpdateError(f"{path!r} is not a path under {self.base_url}")
         url = self.base_url + ("/" + path.lstrip("/") if path else "")
         if params:
             url += "?" + urlencode({k: str(v) for k, v in params.items()}, safe=":,;")
@@ -107,10 +105,11 @@ class ProducerClient:
         path: str = "",
         params: Mapping[str, object] | None = None,
         *,
+        source: str,
         expect: Collection[str] = (JSON,),
     ) -> Response:
-        """GET ``path`` (relative to the base URL); the body of a 200 whose media type is one of
-        ``expect``.
+        """GET ``path`` (relative to the base URL) for ``source`` (``worldbank``, ...); the body
+        of a 200 whose media type is one of ``expect``.
 
         :raises UpdateError: on any other status, a redirect, another media type, or when every
             attempt failed.
@@ -137,11 +136,11 @@ class ProducerClient:
                 if status == 200:
                     if media_type not in expect:
                         raise UpdateError(
-                            f"{self.source}: {url} answered {media_type or 'no content type'}, "
+                            f"{source}: {url} answered {media_type or 'no content type'}, "
                             f"expected {' or '.join(expect)}: {_snippet(body)}"
                         )
                     return Response(
-                        source=self.source,
+                        source=source,
                         url=url,
                         retrieved=datetime.now(UTC),
                         body=body,
@@ -149,25 +148,25 @@ class ProducerClient:
                     )
                 if 300 <= status < 400:
                     raise UpdateError(
-                        f"{self.source}: {url} redirected (HTTP {status}) to {location or '?'}; "
+                        f"{source}: {url} redirected (HTTP {status}) to {location or '?'}; "
                         "only the configured base URL is used"
                     )
                 failure = f"HTTP {status} {reason}".strip()
                 if status not in RETRY_STATUSES:
                     raise UpdateError(
-                        f"{self.source}: {url} answered {failure} ({media_type or '?'}): "
+                        f"{source}: {url} answered {failure} ({media_type or '?'}): "
                         f"{_snippet(body)}"
                     )
                 wait = self._retry_after(retry_after, attempt)
-            if attempt >= self.max_attempts:
+            if attempt >= self.attempts:
                 raise UpdateError(
-                    f"{self.source}: {url} failed after {attempt} attempts (last: {failure})"
+                    f"{source}: {url} failed after {attempt} attempts (last: {failure})"
                 )
-            log.info("%s: %s: %s; retrying in %.1f s", self.source, url, failure, wait)
+            log.info("%s: %s: %s; retrying in %.1f s", source, url, failure, wait)
             time.sleep(wait)
 
     def _backoff(self, attempt: int) -> float:
-        return min(self.backoff * 2 ** (attempt - 1), self.max_wait)
+        return min(self.backoff * 2 ** (attempt - 1), self.max_retry_after)
 
     def _retry_after(self, value: str | None, attempt: int) -> float:
         """The wait a ``Retry-After`` header asks for (seconds or an HTTP-date), capped; the
@@ -176,7 +175,7 @@ class ProducerClient:
             return self._backoff(attempt)
         value = value.strip()
         if value.isdigit():
-            return min(float(value), self.max_wait)
+            return min(float(value), self.max_retry_after)
         try:
             when = parsedate_to_datetime(value)
         except (TypeError, ValueError):
@@ -184,7 +183,7 @@ class ProducerClient:
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)
         seconds = (when - datetime.now(UTC)).total_seconds()
-        return min(max(seconds, 0.0), self.max_wait)
+        return min(max(seconds, 0.0), self.max_retry_after)
 
 
 def _snippet(body: bytes, length: int = 160) -> str:

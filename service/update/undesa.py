@@ -38,7 +38,7 @@ from .errors import UpdateError
 from .fetched import Fetched, group_releases
 from .http import XLSX, ProducerClient
 from .records import ProducerFigure, Response
-from .states import by_m49
+from .states import State, by_m49
 
 __all__ = [
     "DEFAULT_BASE",
@@ -85,15 +85,23 @@ def expected_header(kind: str) -> tuple[str | int, ...]:
     )
 
 
-def read_workbook(path: str | Path) -> Fetched:
-    """The figures of one workbook on disk (``migkg update --source undesa --file``).
+def read_workbook(
+    path: str | Path, states: Sequence[State] | None = None, first: int = 1990, last: int = 2024
+) -> Fetched:
+    """The figures of one workbook on disk (``migkg update --source undesa --file``) for
+    ``states`` (default: all) from ``first`` to ``last``.
 
     :raises UpdateError: if it cannot be read or its layout is not the documented one.
     """
-    return read_workbooks([path])
+    return read_workbooks([path], states, first, last)
 
 
-def read_workbooks(paths: Iterable[str | Path]) -> Fetched:
+def read_workbooks(
+    paths: Iterable[str | Path],
+    states: Sequence[State] | None = None,
+    first: int = 1990,
+    last: int = 2024,
+) -> Fetched:
     """The figures of several workbooks on disk, one release per revision code."""
     responses = []
     for path in paths:
@@ -111,7 +119,7 @@ def read_workbooks(paths: Iterable[str | Path]) -> Fetched:
                 media_type=XLSX,
             )
         )
-    return _fetched(responses)
+    return _fetched(responses, states, first, last)
 
 
 def download(client: ProducerClient, name: str) -> Response:
@@ -120,7 +128,7 @@ def download(client: ProducerClient, name: str) -> Response:
     UN DESA serves xlsx as its own media type or as ``application/octet-stream``; either is
     accepted if the body is a ZIP container (an xlsx file).
     """
-    response = client.get(name, expect=(XLSX, "application/octet-stream"))
+    response = client.get(name, source=SOURCE, expect=(XLSX, "application/octet-stream"))
     if not response.body.startswith(ZIP_MAGIC):
         raise UpdateError(f"{SOURCE}: {response.url} is not an xlsx workbook (no ZIP header)")
     return Response(
@@ -132,16 +140,25 @@ def download(client: ProducerClient, name: str) -> Response:
     )
 
 
-def fetch(client: ProducerClient, names: Sequence[str] = WORKBOOKS) -> Fetched:
+def fetch(
+    client: ProducerClient,
+    states: Sequence[State] | None = None,
+    first: int = 1990,
+    last: int = 2024,
+    *,
+    names: Sequence[str] = WORKBOOKS,
+) -> Fetched:
     """Download both workbooks and read them (one release per revision code)."""
-    return _fetched([download(client, name) for name in names])
+    return _fetched([download(client, name) for name in names], states, first, last)
 
 
-def _fetched(responses: list[Response]) -> Fetched:
+def _fetched(
+    responses: list[Response], states: Sequence[State] | None, first: int, last: int
+) -> Fetched:
     parts = []
     skipped = 0
     for response in responses:
-        version, figures, nulls = read_response(response)
+        version, figures, nulls = read_response(response, states, first, last)
         skipped += nulls
         parts.append((version, None, response, figures))
     return Fetched(
@@ -152,8 +169,11 @@ def _fetched(responses: list[Response]) -> Fetched:
     )
 
 
-def read_response(response: Response) -> tuple[str, list[ProducerFigure], int]:
-    """The revision code, the figures and the count of empty values of one workbook."""
+def read_response(
+    response: Response, states: Sequence[State] | None = None, first: int = 1990, last: int = 2024
+) -> tuple[str, list[ProducerFigure], int]:
+    """The revision code, the figures of ``states`` (default: all) from ``first`` to ``last``,
+    and the count of their empty values, of one workbook."""
     where = response.url
     try:
         book = openpyxl.load_workbook(io.BytesIO(response.body), read_only=True, data_only=True)
@@ -168,7 +188,8 @@ def read_response(response: Response) -> tuple[str, list[ProducerFigure], int]:
     revision = _revision(rows, where)
     kind = _kind(rows, where)
     _check_header(rows, kind, where)
-    figures, nulls = _figures(rows, kind, response, where)
+    codes = None if states is None else {state.code for state in states}
+    figures, nulls = _figures(rows, kind, response, where, codes, (first, last))
     return revision, figures, nulls
 
 
@@ -258,11 +279,17 @@ def _published(value: object, where: str, cell: str) -> str | None:
 
 
 def _figures(
-    rows: list[list], kind: str, response: Response, where: str
+    rows: list[list],
+    kind: str,
+    response: Response,
+    where: str,
+    codes: set[str] | None,
+    years: tuple[int, int],
 ) -> tuple[list[ProducerFigure], int]:
     figures: list[ProducerFigure] = []
     nulls = 0
     seen: set[int] = set()
+    digest = response.sha256  # once: the property hashes the whole body
     for number in range(HEADER_ROW + 1, len(rows) + 1):
         code = _m49(_cell(rows, number, CODE_COLUMN))
         state = by_m49(code) if code is not None else None
@@ -274,8 +301,12 @@ def _figures(
                 f"(again in row {number})"
             )
         seen.add(code)
+        if codes is not None and state.code not in codes:
+            continue
         for block, (sex, _) in enumerate(BLOCKS):
             for offset, year in enumerate(YEARS):
+                if not years[0] <= year <= years[1]:
+                    continue
                 column = FIRST_YEAR_COLUMN + block * len(YEARS) + offset
                 published = _published(_cell(rows, number, column), where, _name(number, column))
                 if published is None:
@@ -292,7 +323,7 @@ def _figures(
                         value=Decimal(published),
                         published=published,
                         status="A",
-                        response=response.sha256,
+                        response=digest,
                         order=len(figures) + 1,
                     )
                 )

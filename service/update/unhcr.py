@@ -56,18 +56,19 @@ MAX_PAGES = 10_000
 def fetch(
     client: ProducerClient,
     states: Sequence[State] | None = None,
-    years: tuple[int, int] = (1990, 2024),
+    first: int = 1990,
+    last: int = 2024,
     *,
     limit: int = 1000,
     max_coa: int = MAX_COA,
 ) -> Fetched:
-    """The four counts for ``states`` (default: all with an ISO code) in ``years``.
+    """The four counts for ``states`` (default: all with an ISO code) from ``first`` to ``last``.
 
     :raises UpdateError: on any HTTP failure or unexpected shape.
     """
     states = tuple(all_states() if states is None else states)
     wanted = {state.iso3: state for state in states if state.iso3 is not None}
-    first, last = years
+    years = (first, last)
     responses: list[Response] = []
     pages_read: list[tuple[Response, list[dict]]] = []
     used: list[dict] = []
@@ -84,7 +85,7 @@ def fetch(
                 "limit": limit,
                 "page": page,
             }
-            response = client.get("population/", params)
+            response = client.get("population/", params, source=SOURCE)
             responses.append(response)
             max_pages, items = _page(response, page)
             rows = []
@@ -106,6 +107,7 @@ def fetch(
     parts = []
     for response, rows in pages_read:
         figures: list[ProducerFigure] = []
+        digest = response.sha256  # once: the property hashes the whole body
         for row in rows:
             used.append({"year": row["year"], "coa_iso": row["coa_iso"], **row["counts"]})
             for field, indicator in FIELDS.items():
@@ -124,7 +126,7 @@ def fetch(
                         value=Decimal(row["counts"][field]),
                         published=published,
                         status="A",
-                        response=response.sha256,
+                        response=digest,
                         order=len(figures) + 1,
                     )
                 )

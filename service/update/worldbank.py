@@ -56,20 +56,21 @@ MAX_PAGES = 10_000
 
 def fetch(
     client: ProducerClient,
-    indicators: Iterable[str] = tuple(INDICATORS),
     states: Sequence[State] | None = None,
-    years: tuple[int, int] = (1990, 2024),
+    first: int = 1990,
+    last: int = 2024,
     *,
+    indicators: Iterable[str] = tuple(INDICATORS),
     per_page: int = 1000,
     max_segment: int = MAX_SEGMENT,
 ) -> Fetched:
-    """Every value of ``indicators`` for ``states`` (default: all) in ``years`` (inclusive).
+    """Every value of ``indicators`` for ``states`` (default: all) from ``first`` to ``last``.
 
     :raises UpdateError: on any HTTP failure, error envelope or unexpected shape.
     """
     states = tuple(all_states() if states is None else states)
     wanted = {state.world_bank: state for state in states}
-    first, last = years
+    years = (first, last)
     parts = []
     responses: list[Response] = []
     skipped = 0
@@ -87,7 +88,7 @@ def fetch(
                     "per_page": per_page,
                     "page": page,
                 }
-                response = client.get(path, params)
+                response = client.get(path, params, source=SOURCE)
                 responses.append(response)
                 header, rows = _page(response, indicator, page)
                 if pages is not None and header["pages"] != pages:
@@ -193,6 +194,7 @@ def _figures(
     """The figures of the states asked for on one page, and the count of their null values."""
     figures: list[ProducerFigure] = []
     nulls = 0
+    digest = response.sha256  # once: the property hashes the whole body
     for number, row in enumerate(rows, start=1):
         if not isinstance(row, dict):
             raise _shape(response, f"row {number} is not an object")
@@ -245,7 +247,7 @@ def _figures(
                 value=exact,
                 published=str(value),
                 status=status,
-                response=response.sha256,
+                response=digest,
                 order=len(figures) + 1,
             )
         )
