@@ -17,7 +17,9 @@ services:
   answers ``{"page","maxPages","total","items"}``; counts are ints, strings or ``"-"`` as the
   state holds them; without ``cf_type=ISO`` a ``coa`` list matches nothing (the API then reads
   UNHCR's own codes, e.g. Germany ``GFR``, and silently answers 0 rows with status 200); without
-  ``coa`` it answers a world aggregate (``coa_iso`` ``"-"``).
+  ``coa`` it answers a world aggregate (``coa_iso`` ``"-"``). Keys of an item's counts other
+  than the count fields (``coo_iso``) override the item's.
+* UN DESA: ``GET /undesa/{name}`` serves the workbooks of ``ProducerState.workbooks``.
 
 Paging is real (by the request's ``per_page``/``page`` and ``limit``/``page``). Every request is
 recorded (:attr:`ReplayServer.requests`: arrival time, path, query, User-Agent) so tests can
@@ -67,6 +69,7 @@ UNHCR_FIELDS = (
     "oip",
     "hst",
 )
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 ARCHIVED = (
     "175",
     "Invalid value",
@@ -125,6 +128,8 @@ class ProducerState:
     worldbank: WorldBankData = field(default_factory=WorldBankData)
     unhcr: UnhcrData = field(default_factory=UnhcrData)
     faults: list[Fault] = field(default_factory=list)
+    #: UN DESA workbooks by file name, served at ``/undesa/{name}`` (see ``undesa_workbook``).
+    workbooks: dict[str, bytes] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -154,7 +159,10 @@ class ReplayServer:
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         self.worldbank_base = self.url + "/v2"
         self.unhcr_base = self.url + "/population/v1"
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self.undesa_base = self.url + "/undesa"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def start(self) -> ReplayServer:
         self._thread.start()
@@ -206,6 +214,9 @@ class _Handler(BaseHTTPRequestHandler):
             source, answer = "worldbank", lambda: _worldbank(state.worldbank, match, query)
         elif re.fullmatch(r"/population/v1/population/?", parts.path):
             source, answer = "unhcr", lambda: _unhcr(state.unhcr, query)
+        elif parts.path.startswith("/undesa/") and parts.path[8:] in state.workbooks:
+            body = state.workbooks[parts.path[8:]]
+            return self._send(200, XLSX, body) if fault is None else self._fault(fault, "", None)
         else:
             return self._send(404, "text/html", b"<html><body>Not Found</body></html>")
         if fault is not None:
@@ -286,14 +297,15 @@ def _worldbank(data: WorldBankData, match: re.Match, query: dict[str, str]):
     page = int(query.get("page", "1"))
     if codes == ["ALL"]:
         codes = [state.world_bank for state in all_states()]
+    covered = {code for name, code, _ in data.values if name == indicator}
     rows = []
     for code, country_id, name in data.aggregates:
         for year in range(last, first - 1, -1):
             rows.append(_wb_row(indicator, code, country_id, name, year, 1_000_000 + year, ""))
     for code in codes:
         state = by_world_bank_code(code)
-        if state is None:
-            continue
+        if state is None or code not in covered:
+            continue  # the World Bank has no series for it: no rows at all
         country_id = "XK" if code == "XKX" else state.iso2
         for year in range(last, first - 1, -1):
             key = (indicator, code, year)
@@ -372,6 +384,7 @@ def _unhcr_item(code: str, year: int, counts: dict[str, int | str]) -> dict:
     }
     for name in UNHCR_FIELDS:
         item[name] = counts.get(name, 0)
+    item.update((key, value) for key, value in counts.items() if key not in UNHCR_FIELDS)
     return item
 
 

@@ -187,7 +187,9 @@ class ProducerClient:
 
 
 def _snippet(body: bytes, length: int = 160) -> str:
-    """The start of a body as one line of text (HTML tags dropped)."""
-    text = re.sub(r"<[^>]*>", " ", body[:4000].decode("utf-8", "replace"))
+    """The start of a body as one line of text (an HTML head and tags dropped)."""
+    text = body[:4000].decode("utf-8", "replace")
+    text = re.sub(r"<head\b.*?</head>", " ", text, flags=re.IGNORECASE | re.DOTALL)
+    text = re.sub(r"<[^>]*>", " ", text)
     text = " ".join(text.split())
     return (text[:length] + "…") if len(text) > length else (text or "(empty body)")
