@@ -4,10 +4,10 @@
 It talks to one configured base URL and nowhere else (redirects are not followed: a producer
 that moves raises :class:`UpdateError`, see producer-apis.md, "redirects to another portal"),
 names the project in its User-Agent, sets connect and read timeouts, and retries 429, 5xx and
-connection failures with exponential back-off. ``Retry-After`` (RFC 9110 §10.2.3: delay-seconds
-or an HTTP-date) is honoured, capped at ``max_retry_after``. Every other status, a wrong content type or
-too many attempts raise :class:`UpdateError`. A success is a :class:`~service.update.records.Response`
-holding the body exactly as received.
+connection failures with exponential back-off. ``Retry-After`` (RFC 9110 §10.2.3:
+delay-seconds or an HTTP-date) is honoured, capped at ``max_retry_after``. Every other status,
+a wrong content type or too many attempts raise :class:`UpdateError`. A success is a
+:class:`~service.update.records.Response` holding the body exactly as received.
 """
 
 from __future__ import annotations
