@@ -1,4 +1,4 @@
-"""The ``migkg`` command line: build, validate, serve and link.
+"""The ``migkg`` command line: build, validate, update, serve and link.
 
 Each command maps expected failures (bad input, failed validation) to an exit code and a
 one-line message on stderr; a traceback means a bug.
@@ -86,6 +86,87 @@ def build(config: dict, out_dir: Path | None, force: bool, quiet: bool) -> None:
     except BuildError as exc:
         click.echo(f"build failed, previous dataset kept: {exc}", err=True)
         sys.exit(1)
+    click.echo(result.summary())
+
+
+@main.command()
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    type=click.Choice(["worldbank", "unhcr", "undesa"]),
+    help="Only this producer (repeatable; default: all three).",
+)
+@click.option(
+    "--countries", default=None, help="ISO 3166-1 alpha-3 codes, e.g. KAZ,UZB (Kosovo: XKX)."
+)
+@click.option("--years", default="1990:2024", show_default=True, help="FROM:TO, both included.")
+@click.option(
+    "--file",
+    "files",
+    multiple=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A downloaded UN DESA International Migrant Stock 2024 workbook (repeatable).",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Fetch and compare, print what would change, publish nothing."
+)
+@click.option("--quiet", is_flag=True, help="Print only the summary.")
+@click.pass_obj
+def update(
+    config: dict,
+    sources: tuple[str, ...],
+    countries: str | None,
+    years: str,
+    files: tuple[Path, ...],
+    dry_run: bool,
+    quiet: bool,
+) -> None:
+    """Fetch the General Information of the Prague Process states from the World Bank, UNHCR
+    and UN DESA, and publish new or revised figures as a new generation, keeping every
+    earlier value (service/update/).
+
+    Exit 0 when new figures were published or nothing was new (the summary says which), 1 when
+    the run failed (nothing changed), 2 on a usage error. Safe from cron: a second run at the
+    same time fails at once.
+    """
+    from .update.errors import UpdateError
+    from .update.progress import Progress
+    from .update.run import SOURCE_NAMES, UpdateOptions, run_update
+    from .update.states import parse_countries
+
+    try:
+        first, last = (int(part) for part in years.split(":"))
+        if not 1900 <= first <= last <= 2100:
+            raise ValueError
+    except ValueError:
+        click.echo(f"error: --years {years!r}: give FROM:TO, e.g. 1990:2024", err=True)
+        sys.exit(2)
+    try:
+        states = parse_countries(countries) if countries else ()
+    except UpdateError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    if files and sources and "undesa" not in sources:
+        click.echo("error: --file is a UN DESA workbook: add --source undesa", err=True)
+        sys.exit(2)
+    options = UpdateOptions(
+        sources=tuple(dict.fromkeys(sources)) or SOURCE_NAMES,
+        states=states,
+        years=(first, last),
+        files=files,
+        dry_run=dry_run,
+    )
+    with Progress(enabled=not quiet) as progress:
+        try:
+            result = run_update(config, options, progress=progress.step)
+        except UpdateError as exc:
+            progress.close()
+            click.echo(f"update failed, the served data is unchanged: {exc}", err=True)
+            sys.exit(1)
+    if dry_run and not quiet:
+        for figure, old, new in result.changes.revisions:
+            click.echo(f"revised {figure}: {old} -> {new}")
     click.echo(result.summary())
 
 

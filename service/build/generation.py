@@ -103,6 +103,20 @@ def _build_lock(root: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def remove_leftovers(root: Path) -> None:
+    """Remove what a killed build left (``.build-*``), unless a build is running now."""
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".build.lock", "w") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return
+        try:
+            gens.remove_stale_builds(root)
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _git(*args: str) -> str:
     return subprocess.run(
         ["git", *args], cwd=PROJECT_ROOT, text=True, capture_output=True, timeout=10, check=True

@@ -54,6 +54,7 @@ from ..namespaces import (
     SDMX_DIMENSION,
     SDMX_MEASURE,
     SPDX,
+    VOID,
     bind_prefixes,
 )
 from ..queries import load_query
@@ -79,6 +80,8 @@ class Source:
     short: str  # observation IRIs: obs:{short}-...
     name: str  # in labels
     locator: str  # mig:locator, formatted with the figure's series, year and sex
+    title: str  # the producer's title of the dataset
+    publisher: URIRef  # the producer (an org:Organization of the reference data)
 
 
 def _load_table(name: str) -> dict:
@@ -93,6 +96,8 @@ SOURCES: dict[str, Source] = {
         item["short"],
         item["name"],
         item["locator"],
+        item["title"],
+        ID["organisation/" + item["publisher"]],
     )
     for key, item in _load_table("sources.json").items()
 }
@@ -311,6 +316,8 @@ class _Run:
         g.add(
             (dataset, RDFS.label, Literal(f"{source.name}, release {release.version}", lang="en"))
         )
+        g.add((dataset, DCTERMS.title, Literal(f"{source.title}, {release.version}", lang="en")))
+        g.add((dataset, DCTERMS.publisher, source.publisher))
         g.add((dataset, QB.structure, DSD))
         g.add((dataset, DCAT.isVersionOf, source.dataset))
         g.add((dataset, PROV.hadPrimarySource, source.dataset))
@@ -333,10 +340,12 @@ class _Run:
         if (entity, RDF.type, PROV.Entity) in self.graph:
             return entity
         g = self.graph
-        for kind in (PROV.Entity, MIG.ProducerResponse, MIG.Publication):
+        for kind in (MIG.ProducerResponse, MIG.Publication, PROV.Entity, DCTERMS.BibliographicResource):
             g.add((entity, RDF.type, kind))
         when = response.retrieved.strftime("%Y-%m-%d")
+        name = SOURCES[response.source].name
         g.add((entity, RDFS.label, Literal(f"{response.url} (retrieved {when})", lang="en")))
+        g.add((entity, DCTERMS.title, Literal(f"{name} response of {when}", lang="en")))
         g.add((entity, PAV.retrievedFrom, URIRef(response.url)))
         g.add(
             (
@@ -438,7 +447,8 @@ class _Run:
         )
         today = ended.date().isoformat()
         d = PRODUCERS_GRAPH
-        g.add((d, RDF.type, MIG.SourceGraph))
+        for kind in (MIG.SourceGraph, PROV.Entity, VOID.Dataset):
+            g.add((d, RDF.type, kind))
         g.add((d, RDFS.label, Literal("Producers graph", lang="en")))
         g.add(
             (
