@@ -230,5 +230,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     return run(states_graph(load_states()), HEADING, args.out, "service.build.states", args.check)
 
+
 if __name__ == "__main__":
     sys.exit(main())
