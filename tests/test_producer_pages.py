@@ -162,3 +162,58 @@ def test_search_finds_every_state_by_name_and_translation(client, query, area):
     body = client.get("/search.json", query_string={"q": query}).get_json()
     assert body["results"], query
     assert body["results"][0]["url"] == f"/id/area/{area}", body["results"][:3]
+
+
+# -- example queries over the producers' graph ---------------------------------------------------
+
+
+def run_example(client, slug: str) -> list[dict]:
+    from service.web.sparql import load_examples
+
+    example = next(e for e in load_examples() if e.slug == slug)
+    response = client.post(
+        "/sparql",
+        data=example.query.encode("utf-8"),
+        content_type="application/sparql-query",
+        headers={"Accept": "application/sparql-results+json"},
+    )
+    assert response.status_code == 200, response.data[:500]
+    return [
+        {name: cell["value"] for name, cell in row.items()}
+        for row in response.get_json()["results"]["bindings"]
+    ]
+
+
+def test_the_revisions_example_lists_old_and_new_values_with_releases_and_date(client):
+    rows = run_example(client, "16-producer-revisions")
+    assert rows == [
+        {
+            "stateName": "Albania",
+            "indicatorName": "Population",
+            "period": f"{BASE}id/period/2023",
+            "oldValue": "2811666",
+            "oldRelease": "2026-02-24",
+            "newValue": "2745972",
+            "newRelease": "2026-07-13",
+            "invalidated": "2026-07-14T02:00:00Z",
+            "old": BASE + OLD_2023[1:],
+            "new": BASE + NEW_2023[1:],
+        }
+    ]
+
+
+def test_the_every_state_example_lists_current_figures_and_every_state(client):
+    rows = run_example(client, "17-current-producer-figures-of-every-state")
+    assert len({r["stateName"] for r in rows}) == 49
+    albania = {
+        (r["indicatorName"], r["period"][-4:], r["value"])
+        for r in rows
+        if r["stateName"] == "Albania"
+    }
+    assert albania == {
+        ("Population", "2022", "2777689"),
+        ("Population", "2023", "2745972"),  # the revised value, not 2811666
+        ("Population", "2024", "2377128"),
+        ("Stateless persons", "2024", "1183"),
+    }
+    assert [r for r in rows if r["stateName"] == "Austria"] == [{"stateName": "Austria"}]
