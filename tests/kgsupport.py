@@ -235,3 +235,26 @@ def copy_sources(root: Path) -> Path:
     for name in ("ontology", "graph_data", "shapes"):
         shutil.copytree(ROOT / name, root / name)
     return root
+
+
+PRODUCERS_FIXTURE = ROOT / "tests" / "fixtures" / "producers" / "producers.ttl"
+PRODUCERS_GRAPH = URIRef(BASE + "graph/producers")
+
+
+@functools.lru_cache(maxsize=1)
+def producers_dataset_dir() -> Path:
+    """A "dataset folder" (see :func:`built_dataset_dir`): the real build's dataset plus the
+    hand-made producer graph of ``tests/fixtures/producers/producers.ttl`` as the named graph
+    ``graph/producers``, as the update command will add it (producer-spec.md)."""
+    import tempfile
+
+    from rdflib import Graph
+
+    fixture = Graph().parse(PRODUCERS_FIXTURE)
+    dataset = Dataset()
+    dataset.graph(PRODUCERS_GRAPH).__iadd__(fixture)
+    quads = dataset.serialize(format="nquads").encode("utf-8")
+    folder = Path(tempfile.mkdtemp(prefix="migkg-producers-")) / "dataset"
+    folder.mkdir()
+    (folder / "dataset.nq").write_bytes((built_dataset_dir() / "dataset.nq").read_bytes() + quads)
+    return folder

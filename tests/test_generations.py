@@ -50,7 +50,7 @@ def build_env(sources: Path, generations: Path, **extra) -> dict:
 
 def label_build(sources: Path, n: int) -> None:
     """Mark Kazakhstan's alternative name with build number ``n`` (0: as published)."""
-    areas = sources / "graph_data" / "reference" / "areas.ttl"
+    areas = sources / "graph_data" / "reference" / "states.ttl"
     text = areas.read_text()
     start = text.index('skos:altLabel "Republic of Kazakhstan')
     end = text.index('"@en', start) + 4

@@ -1,7 +1,9 @@
 """The section of a country's page, the country profile: the General Information block (the
 figures filed under "General Information: <topic>" in a publication, by topic in the
 publication's order, then indicator), the authorities by role and the key laws as publications
-about the country state them, and its statistics by publication and section.
+about the country state them, the producers' current figures (:mod:`..producers`; a country
+without a transcribed national profile says so), and its statistics by publication and section.
+A country's ``skos:scopeNote`` (Kosovo*'s footnote) is shown with its name.
 
 A country's figures are those with the country as reference area, and those of its people
 abroad (indicators with ``mig:namesOrigin``: placed by residence, but the country's figure).
@@ -22,7 +24,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import ClassVar
 
-from ....namespaces import MIG, SDMX_DIMENSION
+from ....namespaces import MIG, SDMX_DIMENSION, SKOS
 from ...catalogue import Catalog
 from ..figures import (
     Figure,
@@ -33,7 +35,9 @@ from ..figures import (
     set_breakdowns,
 )
 from ..notfound import no_such_facet
+from ..producers import ProducerBlock, read_producer_block
 from ..queries import Term, bind, load_query, select, select_capped
+from ..statements import objects
 from .generic import Subject, Summary
 
 __all__ = [
@@ -57,6 +61,7 @@ __all__ = [
 GENERAL_INFORMATION = "General Information"
 _COUNTRY = MIG + "Country"
 _REF_AREA = str(SDMX_DIMENSION.refArea)
+_SCOPE_NOTE = str(SKOS.scopeNote)
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,8 @@ class CountryView:
     count: int
     capped: bool
     index: SectionIndex | None
+    producers: ProducerBlock
+    scope_notes: list[Term]
 
 
 def is_country(iri: str, types: Iterable[str], catalog: Catalog) -> bool:
@@ -221,6 +228,8 @@ def build(subject: Subject) -> CountryView:
         count=count,
         capped=capped,
         index=index,
+        producers=read_producer_block(subject.store, iri, catalog),
+        scope_notes=objects(subject.outgoing, _SCOPE_NOTE),
     )
 
 

@@ -1,8 +1,12 @@
 """The section of an observation's page (``qb:Observation``, https://www.w3.org/TR/vocab-data-cube/):
 the figure as published with its unit and qualifiers, its indicator, area, period and breakdown,
 the provenance chain one hop further (publication, its publisher and dates; primary source and
-its producer; data set), and the same figure from other sources (the rival figures the build
-materialised in the catalogue, at most 50).
+its producer; data set), its revisions one hop either way (a producer figure that a later
+release revised: "Replaced by", ``dct:isReplacedBy``, with the time it stopped being current,
+``prov:invalidatedAtTime``; and on the new one "Revision of", ``prov:wasRevisionOf``; each with
+its value and release, and a link to a query listing every version, observation-history.rq),
+and the same figure from other sources (the rival figures the build materialised in the
+catalogue, at most 50).
 """
 
 from __future__ import annotations
@@ -16,10 +20,11 @@ from ..queries import Term, bind, load_query, select
 from ..statements import first_object, objects
 from .generic import Subject
 
-__all__ = ["ObservationView", "Provenance", "applies", "build"]
+__all__ = ["ObservationView", "Provenance", "Revision", "Revisions", "applies", "build"]
 
 _OBSERVATION = str(QB.Observation)
 _LOCATOR = MIG + "locator"
+_INVALIDATED = "http://www.w3.org/ns/prov#invalidatedAtTime"
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,31 @@ class Provenance:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """Another version of the figure: its observation, value (and as published), release
+    (dataset and ``dcat:version``) and when a later release replaced it (None: current)."""
+
+    obs: str
+    value: Term | None
+    published: Term | None
+    release: str | None
+    version: str | None
+    invalidated: str | None
+
+
+@dataclass(frozen=True)
+class Revisions:
+    """The figure's place in its revision chain: the versions that replaced it
+    (``replaced_by``) and that it revises (``revision_of``), when it was replaced
+    (``invalidated``), and the URL of the query listing every version (None: no revisions)."""
+
+    replaced_by: list[Revision]
+    revision_of: list[Revision]
+    invalidated: str | None
+    history_url: str | None
+
+
+@dataclass(frozen=True)
 class ObservationView:
     """An observation: its value (``published``: as printed), unit, qualifiers, dimensions and
     breakdown (dimension, code), provenance and ``rivals`` (other sources' figures)."""
@@ -53,6 +83,7 @@ class ObservationView:
     period: Term | None
     breakdown: list[tuple[str, Term]]
     provenance: Provenance
+    revisions: Revisions
     rivals: list[Figure]
 
 
@@ -60,8 +91,46 @@ def applies(subject: Subject) -> bool:
     return _OBSERVATION in subject.types
 
 
+def _text(row: dict[str, Term], name: str) -> str | None:
+    return row[name].value if row.get(name) else None
+
+
+def _revisions(subject: Subject, rows) -> Revisions:
+    """The revisions among the rows of observation.rq (``?direction`` bound)."""
+    found: dict[str, dict[str, Revision]] = {"replaced-by": {}, "revision-of": {}}
+    for row in rows:
+        direction = row.get("direction")
+        if direction is None or direction.value not in found:
+            continue
+        other = row["other"].value
+
+        found[direction.value].setdefault(
+            other,
+            Revision(
+                other,
+                row.get("otherValue"),
+                row.get("otherPublished"),
+                _text(row, "otherRelease"),
+                _text(row, "otherVersion"),
+                _text(row, "otherInvalidated"),
+            ),
+        )
+    invalidated = first_object(subject.outgoing, _INVALIDATED)
+    history = None
+    if found["replaced-by"] or found["revision-of"]:
+        chain = bind(load_query("observation-history"), entity=subject.iri)
+        history = subject.view.scheme.query_url(chain, "html")
+    return Revisions(
+        sorted(found["replaced-by"].values(), key=lambda r: r.obs),
+        sorted(found["revision-of"].values(), key=lambda r: r.obs),
+        invalidated.value if invalidated else None,
+        history,
+    )
+
+
 def build(subject: Subject) -> ObservationView:
-    """The observation's section: its own statements, observation.rq and the rivals."""
+    """The observation's section: its own statements, observation.rq (provenance and
+    revisions) and the rivals."""
     rows = select(subject.store, bind(load_query("observation"), entity=subject.iri))
     outgoing = subject.outgoing
 
@@ -91,6 +160,7 @@ def build(subject: Subject) -> ObservationView:
             source_publishers=values("sourcePublisher"),
             datasets=values("dataset"),
         ),
+        revisions=_revisions(subject, rows),
         # the same figure from other sources: materialised by the build (catalogue, rivals)
         rivals=read_figures(rival_rows(subject.catalog.rivals(subject.iri)), subject.catalog),
     )
