@@ -391,17 +391,17 @@ def test_a_killed_run_leaves_nothing_and_a_second_run_waits_for_no_one(replay, p
             start_new_session=True,
         )
         deadline = time.monotonic() + 180
-        line = ""
-        while "holding" not in line and time.monotonic() < deadline:
-            line = held.stderr.readline()
-            assert line or held.poll() is None, held.stdout.read()
-        assert "holding at store" in line
+        said = [""]
+        while "holding" not in said[-1] and time.monotonic() < deadline:
+            said.append(held.stderr.readline())
+            assert said[-1] or held.poll() is None, "".join(said) + held.stdout.read()
+        assert "holding at store" in said[-1]
         # a second run at the same time fails at once, saying why
         second = cli(published, "--source", "worldbank", "--countries", COUNTRIES)
         _, err = second.communicate(timeout=60)
         assert second.returncode == 1 and "another `migkg update` is running" in err
         os.killpg(held.pid, signal.SIGKILL)
-        held.wait(timeout=30)
+        held.communicate(timeout=30)
     finally:
         replay.state.worldbank.values[key] -= 3
     assert snapshot(published)["current"] == before["current"]

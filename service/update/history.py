@@ -147,7 +147,8 @@ class Changes:
     #: the triples added (new releases, observations, the run, the responses, the replaced
     #: observations' dct:isReplacedBy and prov:invalidatedAtTime, the graph's description)
     graph: Graph
-    #: the full description of every observation this run replaces (validated with ``graph``)
+    #: the full description of every observation this run replaces and of the releases the
+    #: new ones follow (validated with ``graph``)
     replaced: Graph
     stats: dict[str, SourceStats] = field(default_factory=dict)
     #: (figure IRI, old value, new value) of every revision, for --dry-run and the summary
@@ -229,8 +230,11 @@ class _Previous:
                 self.heads[row["source"].value] = row["dataset"].value
         self.graph = graph
 
-    def describe(self, subject: str) -> Iterable[tuple]:
-        return self.store.quads_for_pattern(ox.NamedNode(subject), None, None, self.graph)
+    def has(self, subject: str) -> bool:
+        return any(True for _ in self.describe(ox.NamedNode(subject)))
+
+    def describe(self, subject: ox.NamedNode | ox.BlankNode) -> Iterable[ox.Quad]:
+        return self.store.quads_for_pattern(subject, None, None, self.graph)
 
 
 def _term(term: ox.NamedNode | ox.Literal | ox.BlankNode):
@@ -256,6 +260,7 @@ class _Run:
         self.activity = ID["update/" + started.strftime("%Y%m%dT%H%M%S%fZ")]
         self.changes = Changes(self.graph, self.replaced)
         self.recorded: set[str] = set()
+        self.described: set[str] = set()
 
     # -- figures -------------------------------------------------------------------------
     def key(self, figure: ProducerFigure, source: Source) -> tuple:
@@ -327,6 +332,7 @@ class _Run:
         previous = self.previous.heads.get(str(source.dataset))
         if previous:
             g.add((dataset, DCAT.previousVersion, URIRef(previous)))
+            self._context(previous)
         self.previous.heads[str(source.dataset)] = str(dataset)
         g.add((dataset, PROV.wasGeneratedBy, self.activity))
         for response in release.responses:
@@ -339,8 +345,19 @@ class _Run:
         entity = ID["response/" + response.sha256]
         if (entity, RDF.type, PROV.Entity) in self.graph:
             return entity
+        if self.previous.has(str(entity)):
+            # the same bytes were kept by an earlier run: one entity (first retrieval), used
+            # again by this run
+            self.graph.add((self.activity, PROV.used, entity))
+            self._context(str(entity))
+            return entity
         g = self.graph
-        for kind in (MIG.ProducerResponse, MIG.Publication, PROV.Entity, DCTERMS.BibliographicResource):
+        for kind in (
+            MIG.ProducerResponse,
+            MIG.Publication,
+            PROV.Entity,
+            DCTERMS.BibliographicResource,
+        ):
             g.add((entity, RDF.type, kind))
         when = response.retrieved.strftime("%Y-%m-%d")
         name = SOURCES[response.source].name
@@ -418,13 +435,25 @@ class _Run:
                     Literal(self.started.isoformat(timespec="seconds"), datatype=XSD.dateTime),
                 )
             )
-            old_value = ""
-            for quad in self.previous.describe(old):
-                triple = (_term(quad.subject), _term(quad.predicate), _term(quad.object))
-                self.replaced.add(triple)
-                if triple[1] == SDMX_MEASURE.obsValue:
-                    old_value = str(triple[2])
-            self.changes.revisions.append((str(obs), old_value, figure.published))
+            old_value = self._context(old).value(old_iri, SDMX_MEASURE.obsValue)
+            self.changes.revisions.append((str(obs), str(old_value), figure.published))
+
+    def _context(self, subject: str) -> Graph:
+        """Copy what the graph says about ``subject`` (a replaced observation, a previous
+        release), and about everything it leads to in the producers graph (its release, the
+        earlier releases, runs, responses and their checksums: a few dozen nodes, never the
+        other observations), into what validation sees with the changes."""
+        pending = [ox.NamedNode(subject)]
+        while pending:
+            node = pending.pop()
+            if node.value in self.described:
+                continue
+            self.described.add(node.value)
+            for quad in self.previous.describe(node):
+                self.replaced.add((_term(quad.subject), _term(quad.predicate), _term(quad.object)))
+                if isinstance(quad.object, (ox.NamedNode, ox.BlankNode)):
+                    pending.append(quad.object)
+        return self.replaced
 
     # -- the run and the graph ------------------------------------------------------------
     def finish(self, ended: datetime, first_issued: str | None, used: Iterable[Response]) -> None:

@@ -242,8 +242,11 @@ def run_update(
         except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
             if isinstance(exc, BuildError):
+                shown = [finding.line() for finding in exc.report.violations[:20]]
+                more = len(exc.report.violations) - len(shown)
                 raise UpdateError(
-                    f"validation failed, nothing published:\n{exc.report.text()}"
+                    "validation failed, nothing published:\n"
+                    + "\n".join(shown + ([f"... and {more} more"] if more > 0 else []))
                 ) from None
             if isinstance(exc, SourceError):
                 raise UpdateError(f"the project's sources: {exc}") from None

@@ -1,6 +1,7 @@
 """The Prague Process participating states: 49 named (50 stated in 2018).
 
-The list is data (``prague_process_states.json``, ISO 3166-1 alpha-3 codes as named on the Prague
+The list is data (``service/build/prague_process_states.json``, shared with the reference data's
+generator; ISO 3166-1 alpha-3 codes as named on the Prague
 Process "States and partners" page); ISO alpha-2, UN M49 and names are derived from ``pycountry``
 (Debian's iso-codes), never typed by hand. Kosovo* has no ISO 3166-1 and no M49 code: its only
 producer code is the World Bank's ``XKX``, which is also its :attr:`State.code` (the ``area`` of
@@ -30,6 +31,9 @@ __all__ = [
 ]
 
 AREA_BASE = "https://w3id.org/migkg/id/area/"
+#: The one list of the states (service/build/, shared with the reference data's generator,
+#: service/build/states.py)
+STATES_FILE = "prague_process_states.json"
 
 
 @dataclass(frozen=True)
@@ -54,24 +58,24 @@ def _state(entry: dict) -> State:
     iso3 = entry.get("iso3")
     if iso3 is None:
         return State(
-            code=entry["world_bank"],
+            code=entry["worldBank"],
             iso3=None,
             iso2=None,
             m49=None,
-            world_bank=entry["world_bank"],
-            name=entry["name"],
+            world_bank=entry["worldBank"],
+            name=entry["label"],
             area_slug=entry["area"],
         )
     country = pycountry.countries.get(alpha_3=iso3)
     if country is None:
-        raise UpdateError(f"prague_process_states.json: {iso3} is not an ISO 3166-1 alpha-3 code")
+        raise UpdateError(f"{STATES_FILE}: {iso3} is not an ISO 3166-1 alpha-3 code")
     return State(
         code=iso3,
         iso3=iso3,
         iso2=country.alpha_2,
         m49=country.numeric,
-        world_bank=iso3,
-        name=getattr(country, "common_name", country.name),
+        world_bank=entry.get("worldBank", iso3),
+        name=entry.get("label") or getattr(country, "common_name", country.name),
         area_slug=country.alpha_2.lower(),
     )
 
@@ -79,7 +83,7 @@ def _state(entry: dict) -> State:
 @cache
 def all_states() -> tuple[State, ...]:
     """Every state, in the order of the data file (the Prague Process page's order)."""
-    text = resources.files(__package__).joinpath("prague_process_states.json").read_text("utf-8")
+    text = resources.files("service.build").joinpath(STATES_FILE).read_text("utf-8")
     return tuple(_state(entry) for entry in json.loads(text)["states"])
 
 
