@@ -415,3 +415,30 @@ def test_a_killed_run_leaves_nothing_and_a_second_run_waits_for_no_one(replay, p
     result = run_update(published, options(sources=("worldbank",)))
     assert not result.changes.changed
     assert snapshot(published) == before
+
+
+# -- what readers see --------------------------------------------------------------------
+
+
+def test_the_country_page_of_a_state_without_a_profile_shows_its_current_producer_figures(
+    first_run, make_app
+):
+    cfg, _ = first_run
+    app = make_app(GENERATIONS_DIR=cfg["GENERATIONS_DIR"])
+    page = app.test_client().get("/id/area/uz", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    assert "No national migration profile has been transcribed for Uzbekistan" in html
+    # the latest population figure the World Bank published for it, with its source and period
+    latest = query(
+        cfg,
+        """SELECT ?v ?o WHERE { GRAPH <https://w3id.org/migkg/graph/producers> {
+             ?o mig:indicator <https://w3id.org/migkg/id/indicator/population> ;
+                sdmx-dimension:refArea <https://w3id.org/migkg/id/area/uz> ;
+                sdmx-dimension:refPeriod <https://w3id.org/migkg/id/period/2024> ;
+                mig:publishedValue ?v } }""",
+    )
+    value, observation = latest[0]
+    assert f"{int(value):,}".replace(",", " ") in html or value in html
+    assert observation.rsplit("/", 1)[-1] in html
+    assert "World Bank" in html and "2024" in html

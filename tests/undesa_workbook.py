@@ -9,7 +9,9 @@ for both sexes, males and females), region rows mixed with countries, a name wit
 ``*`` (``Republic of Moldova*``) and a country that is no Prague Process state (Mexico).
 
 :func:`build_workbook` takes the values as a mapping (M49 code, sex, year) → cell value, so a
-test can change one value; :func:`default_values` gives deterministic ones.
+test can change one value; :func:`default_values` gives deterministic ones. Both take an
+optional ``areas`` (rows as :data:`AREAS`: name, M49 code, is a Prague Process state) for a
+bigger workbook (bench/update_bench.py writes every state's row); the default is :data:`AREAS`.
 """
 
 from __future__ import annotations
@@ -43,13 +45,15 @@ AREAS = (
 REVISION = "POP/DB/MIG/Stock/Rev.2024"
 
 
-def default_values(seed: int = 2024) -> dict[tuple[int, str, int], object]:
+def default_values(
+    seed: int = 2024, areas: tuple[tuple[str, int, bool], ...] = AREAS
+) -> dict[tuple[int, str, int], object]:
     """Deterministic values for every area × sex × year (males + females = both sexes), with
     one missing value written ``..`` (Uzbekistan, females, 1990; so its total and males are
     numbers, the female cell is not)."""
     rng = random.Random(seed)
     values: dict[tuple[int, str, int], object] = {}
-    for _, code, _ in AREAS:
+    for _, code, _ in areas:
         for year in YEARS:
             males = rng.randrange(1_000, 5_000_000)
             females = rng.randrange(1_000, 5_000_000)
@@ -79,10 +83,12 @@ def build_workbook(
     *,
     revision: str | None = REVISION,
     header_changes: dict[str, object] | None = None,
+    areas: tuple[tuple[str, int, bool], ...] = AREAS,
 ) -> Path:
     """Write the workbook to ``path``; ``revision=None`` leaves the revision code out and
-    ``header_changes`` ({"D11": "Code"}) overwrites cells after the layout is written."""
-    values = default_values() if values is None else values
+    ``header_changes`` ({"D11": "Code"}) overwrites cells after the layout is written.
+    ``areas`` are its rows, in order (default :data:`AREAS`)."""
+    values = default_values(areas=areas) if values is None else values
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = "Table 1"
@@ -107,7 +113,7 @@ def build_workbook(
         sheet.cell(row=10, column=6 + block * len(YEARS), value=title)
     for column, heading in enumerate(header(kind), start=1):
         sheet.cell(row=11, column=column, value=heading)
-    for index, (name, code, _) in enumerate(AREAS, start=1):
+    for index, (name, code, _) in enumerate(areas, start=1):
         row = 11 + index
         sheet.cell(row=row, column=1, value=index)
         sheet.cell(row=row, column=2, value=name)

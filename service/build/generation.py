@@ -33,7 +33,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -157,15 +157,15 @@ def build_generation(
     force: bool = False,
     progress: Callable[[str], None] | None = None,
     producers: bytes | None = None,
-    changes: Graph | None = None,
+    changes: Iterable[Graph] = (),
 ) -> BuildResult:
     """Validate the sources and publish them as a new generation (see the module docstring).
 
     The producers graph (``producers``, N-Quads of :data:`PRODUCERS_GRAPH`) is published with
     the project's graphs; None carries the current generation's forward unchanged (it was
     validated when an update published it). ``migkg update`` passes the new one and, as
-    ``changes``, what it adds (new observations, their releases and run, and the full
-    description of every observation it replaces), which is validated with the sources.
+    ``changes``, what it adds (new observations, their releases and run) and their context
+    (the full description of every observation it replaces), validated with the sources.
 
     :raises BuildError: validation failed (nothing written).
     :raises SourceError: unreadable input (nothing written).

@@ -7,6 +7,7 @@ shapes/consistency.shapes.ttl) are reported but do not.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -110,6 +111,9 @@ def _shacl_findings(
         advanced=True,
         allow_warnings=True,
         use_shapes=use,
+        # no inference, so nothing is added to the data graph: no need for pySHACL's copy
+        # of it (4 s per 350,000 triples)
+        inplace=True,
     )
     if not isinstance(results, Graph):  # pySHACL's ValidationFailure: the shapes are broken
         raise SourceError(f"shapes: {getattr(results, 'message', results)}")
@@ -157,15 +161,16 @@ def validate_loaded(
     config: dict,
     sources: LoadedSources,
     only: list[str] | None = None,
-    extra: Graph | None = None,
+    extra: Iterable[Graph] = (),
 ) -> ValidationReport:
     """Validate loaded sources. ``only`` limits the SHACL part to the named node shapes (the
     mutation tests use it to check one shape quickly); the Data Cube checks always run.
-    ``extra`` is validated with them (an update's changes to the producers graph).
+    ``extra`` graphs are validated with them (an update's changes to the producers graph and
+    their context).
     (pySHACL's focus_nodes option is not used: it skips nested shapes such as sh:or.)"""
     union = sources.union()
-    if extra is not None:
-        union += extra
+    for graph in extra:
+        union += graph
     report = ValidationReport(triples=len(union), files=len(sources.files))
     report.findings += _shacl_findings(union, _shapes_graph(config), sources, only)
     report.ic_results = datacube.check(union)

@@ -161,9 +161,9 @@ class Changes:
     def changed(self) -> bool:
         return bool(self.releases)
 
-    def validation_graph(self) -> Graph:
+    def validation_graphs(self) -> tuple[Graph, Graph]:
         """What validation sees besides the project's graphs."""
-        return self.graph + self.replaced
+        return self.graph, self.replaced
 
 
 def _state(code: str) -> State:

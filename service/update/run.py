@@ -236,7 +236,7 @@ def run_update(
             build = build_generation(
                 config,
                 producers=producers,
-                changes=changes.validation_graph(),
+                changes=changes.validation_graphs(),
                 progress=progress,
             )
         except BaseException as exc:
