@@ -49,6 +49,9 @@ DEFAULTS: dict[str, Any] = {
     "UPDATE_TIMEOUT": 60.0,
     "UPDATE_ATTEMPTS": 4,
     "UPDATE_MAX_RETRY_AFTER": 120.0,
+    # Processes that validate an update's new observations (pySHACL, ~3 ms each in one
+    # process: service/build/changes_validation.py); one per core.
+    "VALIDATION_PROCESSES": 2,
     # What the server itself writes at run time (the fair-share database), never inside
     # GENERATIONS_DIR.
     "STATE_DIR": str(PROJECT_ROOT / "var" / "state"),
@@ -164,6 +167,7 @@ _INT_KEYS = {
     "QUERY_NICENESS",
     "KEEP_GENERATIONS",
     "UPDATE_ATTEMPTS",
+    "VALIDATION_PROCESSES",
 }
 _BOOL_KEYS = {"ACCESS_LOG", "WARMUP"}
 _FLOAT_KEYS = {

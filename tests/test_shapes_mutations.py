@@ -57,9 +57,72 @@ ORALMANS = iri("id/observation/mpl-s63-oralmans-2016")
 LABOUR_CN = iri("id/observation/mpl-s33-labour-migrants-cn")
 DATING = iri("id/dating/mpl-2015-s3-3-l625")
 STATEMENT = iri("id/statement/mpl-s63-oralman-status-since-1997")
+# producer updates (service/update/history.py): nodes added by the mutation itself
+RELEASE = iri("id/dataset/world-bank-wdi--2026-07-13")
+RESPONSE = iri("id/response/" + "0" * 64)
+RUN = iri("id/update/20261130T090000000000Z")
+DCAT3 = "http://www.w3.org/ns/dcat#"
 
 # (shape, focus node, triples to remove, triples to add, severity, message fragment)
 CASES = [
+    (
+        "ReplacedObservationShape",
+        OBS,
+        [],
+        [
+            (OBS, DCTERMS.isReplacedBy, CHANGE),
+            (OBS, PROV.invalidatedAtTime, Literal("2026-11-30T09:00:00", datatype=XSD.dateTime)),
+        ],
+        "Violation",
+        "must be a revision of this one",
+    ),
+    (
+        "ReplacedObservationShape",
+        OBS,
+        [],
+        [(OBS, DCTERMS.isReplacedBy, CHANGE), (CHANGE, PROV.wasRevisionOf, OBS)],
+        "Violation",
+        "says when it was replaced",
+    ),
+    (
+        "ReleaseShape",
+        RELEASE,
+        [],
+        [
+            (RELEASE, RDFS.label, Literal("World Bank, release 2026-07-13", lang="en")),
+            (RELEASE, URIRef(DCAT3 + "isVersionOf"), SOURCE),
+            (RELEASE, PROV.wasGeneratedBy, RUN),
+            (RUN, RDF.type, PROV.Activity),
+            (RUN, RDFS.label, Literal("a run", lang="en")),
+        ],
+        "Violation",
+        "states its version",
+    ),
+    (
+        "ProducerResponseShape",
+        RESPONSE,
+        [],
+        [
+            (RESPONSE, RDF.type, MIG.ProducerResponse),
+            (RESPONSE, RDFS.label, Literal("a response", lang="en")),
+            (RESPONSE, URIRef("http://purl.org/pav/retrievedFrom"), URIRef("https://x.test/")),
+        ],
+        "Violation",
+        "says when it was retrieved",
+    ),
+    (
+        "UpdateRunShape",
+        RUN,
+        [],
+        [
+            (RUN, RDF.type, PROV.Activity),
+            (RUN, RDFS.label, Literal("a run", lang="en")),
+            (RUN, PROV.used, RESPONSE),
+            (RESPONSE, RDF.type, MIG.ProducerResponse),
+        ],
+        "Violation",
+        "says when it started",
+    ),
     (
         "ObservationShape",
         OBS,

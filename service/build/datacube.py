@@ -95,7 +95,20 @@ def _instances(store: ox.Store, name: str) -> list[str]:
 
 def check(graph: Graph, queries: dict[str, str] | None = None) -> list[ICResult]:
     """Run every integrity constraint; each result says whether it is violated."""
-    store = store_from_graph(graph)
+    return check_store(store_from_graph(graph), queries)
+
+
+def check_nquads(nquads: bytes) -> list[ICResult]:
+    """The same over N-Quads (a whole dataset about to be published), all graphs as one."""
+    store = ox.Store()
+    store.extend(
+        ox.Quad(q.subject, q.predicate, q.object)
+        for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)
+    )
+    return check_store(store)
+
+
+def check_store(store: ox.Store, queries: dict[str, str] | None = None) -> list[ICResult]:
     return [
         ICResult(
             ic, any(bool(store.query(text)) for text in _instances(store, name)), description(name)

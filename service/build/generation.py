@@ -33,7 +33,7 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -45,13 +45,20 @@ from rdflib import Graph
 from .. import generations as gens
 from ..config import PROJECT_ROOT
 from ..namespaces import GRAPH, MIGKG, bind_prefixes
+from . import datacube
 from .catalogue import write_catalogue
+from .changes_validation import validate_changes
 from .descriptions import write_descriptions
 from .dumps import write_dumps
 from .figures_table import write_figures_table
 from .sources import load
 from .store_loader import load_store
-from .validation import ValidationReport, validate_loaded
+from .validation import (
+    ValidationReport,
+    graph_description_findings,
+    ic_findings,
+    validate_loaded,
+)
 
 log = logging.getLogger("migkg.build")
 
@@ -157,7 +164,7 @@ def build_generation(
     force: bool = False,
     progress: Callable[[str], None] | None = None,
     producers: bytes | None = None,
-    changes: Iterable[Graph] = (),
+    changes: tuple[Graph, Graph] | None = None,
 ) -> BuildResult:
     """Validate the sources and publish them as a new generation (see the module docstring).
 
@@ -176,12 +183,17 @@ def build_generation(
         producers = current_producers(root)
     _step(progress, "reading and validating the sources")
     sources = load(config)
-    report = validate_loaded(config, sources, extra=changes)
-    if not report.conforms:
-        raise BuildError(report)
     dataset = sources.dataset
     bind_prefixes(dataset)
-    nquads = canonical_nquads(dataset.serialize(format="nquads", encoding="utf-8") + producers)
+    project = canonical_nquads(dataset.serialize(format="nquads", encoding="utf-8"))
+    project_version = hashlib.sha256(project).hexdigest()[:16]
+    nquads = canonical_nquads(project + producers) if producers else project
+    if changes is None:
+        report = validate_loaded(config, sources)
+    else:
+        report = _validate_update(config, sources, changes, nquads, project_version, root)
+    if not report.conforms:
+        raise BuildError(report)
     # rdflib's TriG (with the project's prefixes) for the project alone; with a producers
     # graph, Oxigraph's (service/build/dumps.py): rdflib takes ~10 s per 100,000 triples.
     trig = None if producers else dataset.serialize(format="trig").encode("utf-8")
@@ -196,6 +208,7 @@ def build_generation(
         progress=progress,
         keep=int(config.get("KEEP_GENERATIONS", 3)),
         producers=_producers_graph_only(producers),
+        meta={"project_version": project_version},
     )
     return BuildResult(
         generation.path,
@@ -206,6 +219,34 @@ def build_generation(
         published,
         time.perf_counter() - started,
     )
+
+
+def _validate_update(
+    config: dict,
+    sources,
+    changes: tuple[Graph, Graph],
+    nquads: bytes,
+    project_version: str,
+    root: Path,
+) -> ValidationReport:
+    """An update's changes with the project's shapes (in parallel processes: the project's
+    own graphs again only when they changed since the current generation), and the Data Cube
+    integrity constraints over everything about to be published."""
+    name = gens.current(root)
+    try:
+        previous = gens.verify(root / name, checksums=False).meta if name else {}
+    except gens.GenerationError:
+        previous = {}
+    project_changed = previous.get("project_version") != project_version
+    report = ValidationReport(triples=nquads.count(b"\n"), files=len(sources.files))
+    graph, context = changes
+    report.findings += validate_changes(
+        config, sources, graph, context, project_changed=project_changed
+    )
+    report.findings += graph_description_findings(sources, sources.union())
+    report.ic_results = datacube.check_nquads(nquads)
+    report.findings += ic_findings(report.ic_results)
+    return report
 
 
 def current_producers(root: Path) -> bytes:
@@ -245,6 +286,7 @@ def publish(
     keep: int = 3,
     progress: Callable[[str], None] | None = None,
     producers: bytes = b"",
+    meta: dict | None = None,
 ) -> tuple[gens.Generation, bool]:
     """Write ``nquads`` (every triple in a named graph) as a new generation in ``root`` and
     switch ``current`` to it; the generation and whether it was published (False: the current
@@ -287,6 +329,7 @@ def publish(
                 "namespace": MIGKG,
                 "catalogue": catalogue,
                 **statistics,
+                **(meta or {}),
             }
             write_descriptions(store, work / gens.DESCRIPTIONS, meta, work / gens.DUMPS)
             del store

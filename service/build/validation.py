@@ -7,7 +7,6 @@ shapes/consistency.shapes.ttl) are reported but do not.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -101,9 +100,15 @@ SHAPES_NS = "https://w3id.org/migkg/shapes#"
 
 
 def _shacl_findings(
-    union: Graph, shapes: Graph, sources: LoadedSources, only: list[str] | None = None
+    union: Graph,
+    shapes: Graph,
+    sources: LoadedSources,
+    only: list[str] | None = None,
+    use: list[URIRef] | None = None,
 ) -> list[Finding]:
-    use = [URIRef(SHAPES_NS + name) for name in only] if only else None
+    """pySHACL's findings; ``only`` names node shapes of shapes/ (``use``: their IRIs)."""
+    if only:
+        use = [URIRef(SHAPES_NS + name) for name in only]
     _, results, _ = shacl_validate(
         union,
         shacl_graph=shapes,
@@ -138,7 +143,7 @@ def _shacl_findings(
     return findings
 
 
-def _graph_description_findings(sources: LoadedSources, union: Graph) -> list[Finding]:
+def graph_description_findings(sources: LoadedSources, union: Graph) -> list[Finding]:
     described = set(union.subjects(RDF.type, MIG.SourceGraph))
     return [
         Finding(
@@ -157,29 +162,29 @@ def _graph_description_findings(sources: LoadedSources, union: Graph) -> list[Fi
     ]
 
 
+def ic_findings(results: list[datacube.ICResult]) -> list[Finding]:
+    return [
+        Finding("Violation", "", "", "", f"Data Cube {r.constraint} violated: {r.description}", "")
+        for r in results
+        if r.violated
+    ]
+
+
 def validate_loaded(
     config: dict,
     sources: LoadedSources,
     only: list[str] | None = None,
-    extra: Iterable[Graph] = (),
 ) -> ValidationReport:
     """Validate loaded sources. ``only`` limits the SHACL part to the named node shapes (the
     mutation tests use it to check one shape quickly); the Data Cube checks always run.
-    ``extra`` graphs are validated with them (an update's changes to the producers graph and
-    their context).
+    (An update's changes are validated by :mod:`.changes_validation`.)
     (pySHACL's focus_nodes option is not used: it skips nested shapes such as sh:or.)"""
     union = sources.union()
-    for graph in extra:
-        union += graph
     report = ValidationReport(triples=len(union), files=len(sources.files))
     report.findings += _shacl_findings(union, _shapes_graph(config), sources, only)
     report.ic_results = datacube.check(union)
-    report.findings += [
-        Finding("Violation", "", "", "", f"Data Cube {r.constraint} violated: {r.description}", "")
-        for r in report.ic_results
-        if r.violated
-    ]
-    report.findings += _graph_description_findings(sources, union)
+    report.findings += ic_findings(report.ic_results)
+    report.findings += graph_description_findings(sources, union)
     return report
 
 

@@ -237,6 +237,17 @@ class _Previous:
         return self.store.quads_for_pattern(subject, None, None, self.graph)
 
 
+def _ox(term):
+    """An rdflib term as Oxigraph's (what the run built, added to the history as it is)."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(term)
+    if isinstance(term, BNode):
+        return ox.BlankNode(term)
+    if term.language:
+        return ox.Literal(term, language=term.language)
+    return ox.Literal(term, datatype=ox.NamedNode(term.datatype or XSD.string))
+
+
 def _term(term: ox.NamedNode | ox.Literal | ox.BlankNode):
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
@@ -534,11 +545,7 @@ def apply_releases(
     graph = ox.NamedNode(str(PRODUCERS_GRAPH))
     for quad in list(store.quads_for_pattern(graph, None, None, graph)):
         store.remove(quad)  # the graph's description: written anew by every run
-    store.load(
-        run.graph.serialize(format="nt", encoding="utf-8"),
-        ox.RdfFormat.N_TRIPLES,
-        to_graph=graph,
-    )
+    store.extend(ox.Quad(_ox(s), _ox(p), _ox(o), graph) for s, p, o in run.graph)
     return run.changes, store.dump(format=ox.RdfFormat.N_QUADS, from_graph=None)
 
 
