@@ -5,9 +5,9 @@ pySHACL spends ~3 ms per observation on this data: a first update of all 49 stat
 observations, 311,000 triples) took 79 s to validate in one process, two thirds of the whole run
 (bench/RESULTS.md, "Producer updates"). What is validated does not change, only how:
 
-* the new observations are split among ``VALIDATION_PROCESSES`` forked processes (by
-  observation: each observation and its triples in exactly one share); each validates its
-  share together with everything the shares refer to — the run's releases, responses and
+* the new observations come in ``VALIDATION_PROCESSES`` disjoint shares (each observation
+  and its triples in exactly one: :attr:`service.update.history.Changes.observations`), each
+  validated in a forked process together with everything the shares refer to — the run's releases, responses and
   activity, the replaced observations and earlier releases (``context``) — and the project's
   graphs, with all of ``shapes/``;
 * the project's graphs are in every share (what the changes refer to); when the project did
@@ -72,18 +72,6 @@ def relevant_shapes(shapes: Graph, data: Graph, nodes: set) -> list[URIRef]:
     return chosen
 
 
-def _shares(changes: Graph, count: int) -> tuple[Graph, list[Graph]]:
-    """The changes as (what every share needs, ``count`` disjoint shares of observations)."""
-    observations = sorted(changes.subjects(RDF.type, QB.Observation))
-    index = {subject: n % count for n, subject in enumerate(observations)}
-    common = Graph()
-    shares = [Graph() for _ in range(count)]
-    for triple in changes:
-        share = index.get(triple[0])
-        (common if share is None else shares[share]).add(triple)
-    return common, shares
-
-
 def _validate_share(number: int) -> list[Finding]:
     """In a forked process: one share with the common part, the findings about the share's
     own nodes, and (share 0 only) those about everything else."""
@@ -102,24 +90,32 @@ def validate_changes(
     sources: LoadedSources,
     changes: Graph,
     context: Graph,
+    shares: list[Graph],
     *,
     project_changed: bool,
 ) -> list[Finding]:
-    """The SHACL findings about ``changes`` (and ``context``, with the project's graphs; all of
-    them when ``project_changed``)."""
-    processes = max(1, int(config.get("VALIDATION_PROCESSES", 2)))
-    observations = sum(1 for _ in changes.subjects(RDF.type, QB.Observation))
-    count = processes if observations >= _SPLIT_FROM else 1
-    common, shares = _shares(changes, count)
+    """The SHACL findings about ``changes``, the observations in ``shares`` and ``context``
+    (with the project's graphs; all of their findings when ``project_changed``)."""
+    observations = sum(1 for share in shares for _ in share.subjects(RDF.type, QB.Observation))
+    if observations < _SPLIT_FROM and len(shares) > 1:
+        merged = Graph()
+        for share in shares:
+            merged += share
+        shares = [merged]
+    count = len(shares)
+    common = Graph()
+    common += changes
     common += context
-    nodes = set(changes.subjects()) | set(context.subjects())
+    nodes = set(common.subjects())
+    for share in shares:
+        nodes.update(share.subjects())
     for ctx in sources.dataset.graphs():
         common += ctx
     shapes = _shapes_graph(config)
     use = (
         None
         if project_changed
-        else relevant_shapes(shapes, ReadOnlyGraphAggregate([common, changes]), nodes)
+        else relevant_shapes(shapes, ReadOnlyGraphAggregate([common, *shares]), nodes)
     )
     _job.update(common=common, shares=shares, shapes=shapes, sources=sources, use=use)
     try:

@@ -76,7 +76,7 @@ def ask(store: ox.Store, name: str) -> bool:
 _TEMPLATED = {"ic-20.rq": "eg:child", "ic-21.rq": "eg:parent"}
 
 
-def _instances(store: ox.Store, name: str) -> list[str]:
+def _instances(store: ox.Store, name: str, union: bool = False) -> list[str]:
     """IC-20 and IC-21 are templates over each hierarchical code list's
     qb:parentChildProperty (written eg:child / eg:parent in the Recommendation): one query per
     property in the data. With no hierarchical code list they hold trivially."""
@@ -87,7 +87,8 @@ def _instances(store: ox.Store, name: str) -> list[str]:
         row[0]
         for row in store.query(
             PREFIX_BLOCK
-            + "SELECT DISTINCT ?p WHERE { ?list a qb:HierarchicalCodeList ; qb:parentChildProperty ?p }"
+            + "SELECT DISTINCT ?p WHERE { ?list a qb:HierarchicalCodeList ; qb:parentChildProperty ?p }",
+            use_default_graph_as_union=union,
         )
     ]
     return [text.replace(_TEMPLATED[name], str(p)) for p in props]
@@ -101,17 +102,22 @@ def check(graph: Graph, queries: dict[str, str] | None = None) -> list[ICResult]
 def check_nquads(nquads: bytes) -> list[ICResult]:
     """The same over N-Quads (a whole dataset about to be published), all graphs as one."""
     store = ox.Store()
-    store.extend(
-        ox.Quad(q.subject, q.predicate, q.object)
-        for q in ox.parse(nquads, format=ox.RdfFormat.N_QUADS)
-    )
-    return check_store(store)
+    store.bulk_load(nquads, ox.RdfFormat.N_QUADS)
+    return check_store(store, union=True)
 
 
-def check_store(store: ox.Store, queries: dict[str, str] | None = None) -> list[ICResult]:
+def check_store(
+    store: ox.Store, queries: dict[str, str] | None = None, *, union: bool = False
+) -> list[ICResult]:
+    """``union``: the named graphs are read as one default graph."""
     return [
         ICResult(
-            ic, any(bool(store.query(text)) for text in _instances(store, name)), description(name)
+            ic,
+            any(
+                bool(store.query(text, use_default_graph_as_union=union))
+                for text in _instances(store, name, union)
+            ),
+            description(name),
         )
         for ic, name in (queries or VALIDATION_QUERIES).items()
     ]

@@ -47,7 +47,7 @@ LINKS_GRAPH = GRAPH["links"]
 
 def _gzip(target: Path, chunks: Iterable[bytes]) -> None:
     with open(target, "wb") as raw:
-        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as handle:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0, compresslevel=6) as handle:
             for chunk in chunks:
                 handle.write(chunk)
 

@@ -239,7 +239,9 @@ def _check_literal(observation, column: Column, term) -> None:
 
 def _write_csv_gz(handle, table_columns: list[Column], rows: Iterable[list[str]]) -> None:
     with (
-        gzip.GzipFile(filename="", mode="wb", fileobj=handle, mtime=0) as compressed,
+        gzip.GzipFile(
+            filename="", mode="wb", fileobj=handle, mtime=0, compresslevel=6
+        ) as compressed,
         io.TextIOWrapper(compressed, encoding="utf-8", newline="") as text,
     ):
         writer = csv.writer(text, lineterminator="\r\n")

@@ -164,7 +164,7 @@ def build_generation(
     force: bool = False,
     progress: Callable[[str], None] | None = None,
     producers: bytes | None = None,
-    changes: tuple[Graph, Graph] | None = None,
+    changes: tuple[Graph, Graph, list[Graph]] | None = None,
 ) -> BuildResult:
     """Validate the sources and publish them as a new generation (see the module docstring).
 
@@ -224,7 +224,7 @@ def build_generation(
 def _validate_update(
     config: dict,
     sources,
-    changes: tuple[Graph, Graph],
+    changes: tuple[Graph, Graph, list[Graph]],
     nquads: bytes,
     project_version: str,
     root: Path,
@@ -239,9 +239,9 @@ def _validate_update(
         previous = {}
     project_changed = previous.get("project_version") != project_version
     report = ValidationReport(triples=nquads.count(b"\n"), files=len(sources.files))
-    graph, context = changes
+    graph, context, observations = changes
     report.findings += validate_changes(
-        config, sources, graph, context, project_changed=project_changed
+        config, sources, graph, context, observations, project_changed=project_changed
     )
     report.findings += graph_description_findings(sources, sources.union())
     report.ic_results = datacube.check_nquads(nquads)
@@ -358,7 +358,10 @@ def _hold(point: str) -> None:
 
 def _gzip_file(path: Path, data: bytes) -> None:
     # mtime 0: the same graph gives the same bytes
-    with open(path, "wb") as raw, gzip.GzipFile(fileobj=raw, mode="wb", mtime=0) as handle:
+    with (
+        open(path, "wb") as raw,
+        gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, compresslevel=6) as handle,
+    ):
         handle.write(data)
 
 

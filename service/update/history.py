@@ -144,8 +144,7 @@ class SourceStats:
 class Changes:
     """What a run adds to the producers graph."""
 
-    #: the triples added (new releases, observations, the run, the responses, the replaced
-    #: observations' dct:isReplacedBy and prov:invalidatedAtTime, the graph's description)
+    #: the triples added (new releases, the run, the responses, the graph's description)
     graph: Graph
     #: the full description of every observation this run replaces and of the releases the
     #: new ones follow (validated with ``graph``)
@@ -156,14 +155,24 @@ class Changes:
     releases: list[URIRef] = field(default_factory=list)
     #: the responses the recorded releases used (to be kept on disk)
     responses: list[Response] = field(default_factory=list)
+    #: the new observations (and the replaced ones' dct:isReplacedBy, prov:invalidatedAtTime),
+    #: dealt round-robin into disjoint parts: each is validated in a process of its own
+    observations: list[Graph] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
         return bool(self.releases)
 
-    def validation_graphs(self) -> tuple[Graph, Graph]:
-        """What validation sees besides the project's graphs."""
-        return self.graph, self.replaced
+    def validation_graphs(self) -> tuple[Graph, Graph, list[Graph]]:
+        """What validation sees besides the project's graphs: the changes, their context and
+        the observations in parts."""
+        return self.graph, self.replaced, self.observations
+
+    def triples(self) -> Iterable[tuple]:
+        """Every triple the run adds."""
+        yield from self.graph
+        for part in self.observations:
+            yield from part
 
 
 def _state(code: str) -> State:
@@ -261,7 +270,13 @@ def _term(term: ox.NamedNode | ox.Literal | ox.BlankNode):
 class _Run:
     """Builds the triples of one run (see the module docstring)."""
 
-    def __init__(self, previous: _Previous, started: datetime, label: Callable[[URIRef], str]):
+    def __init__(
+        self,
+        previous: _Previous,
+        started: datetime,
+        label: Callable[[URIRef], str],
+        parts: int,
+    ):
         self.previous = previous
         self.started = started
         self.label = label
@@ -270,6 +285,8 @@ class _Run:
         self.replaced = Graph()
         self.activity = ID["update/" + started.strftime("%Y%m%dT%H%M%S%fZ")]
         self.changes = Changes(self.graph, self.replaced)
+        self.changes.observations = [Graph() for _ in range(max(1, parts))]
+        self.minted = 0
         self.recorded: set[str] = set()
         self.described: set[str] = set()
 
@@ -408,7 +425,9 @@ class _Run:
             f"{figure.sex.lower()}--{self.release_suffix}"
         ]
         unit, _ = _UNITS[figure.indicator]
-        g = self.graph
+        parts = self.changes.observations
+        g = parts[self.minted % len(parts)]
+        self.minted += 1
         g.add((obs, RDF.type, QB.Observation))
         label = (
             f"{self.label(indicator)}, {self.label(URIRef(state.area_iri))}"
@@ -521,15 +540,17 @@ def apply_releases(
     started: datetime,
     ended: datetime,
     label: Callable[[URIRef], str],
+    parts: int = 2,
 ) -> tuple[Changes, bytes]:
     """Compare the fetched releases with the producers graph ``previous_nquads`` (N-Quads, may be
     empty); the changes and the new producers graph as N-Quads (``previous_nquads`` itself
-    when nothing changed).
+    when nothing changed). The new observations come in ``parts`` graphs (one per validating
+    process).
 
     :raises ValueError: a release states one figure twice, or a count is not a whole number.
     """
     previous = _Previous(previous_nquads)
-    run = _Run(previous, started, label)
+    run = _Run(previous, started, label, parts)
     fetched = sorted(fetched, key=lambda f: f.source)
     for outcome in fetched:
         run.changes.stats.setdefault(
@@ -545,7 +566,7 @@ def apply_releases(
     graph = ox.NamedNode(str(PRODUCERS_GRAPH))
     for quad in list(store.quads_for_pattern(graph, None, None, graph)):
         store.remove(quad)  # the graph's description: written anew by every run
-    store.extend(ox.Quad(_ox(s), _ox(p), _ox(o), graph) for s, p, o in run.graph)
+    store.extend(ox.Quad(_ox(s), _ox(p), _ox(o), graph) for s, p, o in run.changes.triples())
     return run.changes, store.dump(format=ox.RdfFormat.N_QUADS, from_graph=None)
 
 

@@ -225,6 +225,7 @@ def run_update(
                 started=started,
                 ended=datetime.now(UTC),
                 label=_labeller(config),
+                parts=int(config.get("VALIDATION_PROCESSES", 2)),
             )
         except ValueError as exc:
             raise UpdateError(str(exc)) from None
