@@ -17,6 +17,13 @@ CREATE TABLE entity (
 ) WITHOUT ROWID;
 CREATE INDEX entity_by_kind ON entity (kind, position);
 
+-- A note to show with an entity's name wherever the name is shown (skos:scopeNote in English:
+-- Kosovo*'s footnote).
+CREATE TABLE note (
+  iri  TEXT PRIMARY KEY,
+  note TEXT NOT NULL
+) WITHOUT ROWID;
+
 -- Start and end date of every reference period (sorting, chart axes).
 CREATE TABLE period (
   iri   TEXT PRIMARY KEY,

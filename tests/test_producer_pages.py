@@ -144,6 +144,22 @@ def test_kosovo_shows_its_footnote_with_its_name(client):
     )
 
 
+def test_kosovo_s_footnote_follows_its_name_to_every_page_that_links_it(client):
+    """The vocabulary notes: keep the footnote wherever the name is shown. Its figure's page
+    links the area: the link is marked and the note closes the page."""
+    html = page(client, "/id/observation/wb-population-kosovo-2024-t--2026-07-13")
+    link = html.find("a", href="/id/area/kosovo")
+    assert link is not None and link.get_text() == "Kosovo*"
+    assert "UNSCR 1244/1999" in link.find_next_sibling("sup", class_="footnote")["title"]
+    notes = [p.get_text() for p in html.select("aside.footnotes p.footnote")]
+    assert notes == [
+        "† Kosovo*: without prejudice to positions on status, in line with UNSCR 1244/1999 and "
+        "the ICJ Opinion"
+    ]
+    # and a page that does not name it carries no note
+    assert not page(client, "/id/area/al").select("aside.footnotes")
+
+
 @pytest.mark.parametrize(
     ("query", "area"),
     [

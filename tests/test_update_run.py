@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -122,6 +123,20 @@ def expected_figures(state) -> int:
     # cell (Uzbekistan, females, 1990: outside the years asked for)
     undesa = 3 * 2 * 3 * 2
     return world_bank + unhcr + undesa
+
+
+#: the command's arguments for a World Bank run over COUNTRIES and YEARS
+WORLD_BANK_RUN = ("--source", "worldbank", "--countries", COUNTRIES, "--years", "%d:%d" % YEARS)
+
+
+@contextmanager
+def producer_changed(replay: ReplayServer, key: tuple[str, str, int], delta: int):
+    """The World Bank publishes ``key`` changed by ``delta`` while the block runs."""
+    replay.state.worldbank.values[key] += delta
+    try:
+        yield
+    finally:
+        replay.state.worldbank.values[key] -= delta
 
 
 def cli(cfg: dict, *args: str, **popen) -> subprocess.Popen:
@@ -231,12 +246,11 @@ def test_one_changed_value_adds_exactly_one_observation_and_keeps_the_old_one(re
     before = producer_observations(cfg)
     key = ("SP.POP.TOTL", "KAZ", 2023)
     old_value = replay.state.worldbank.values[key]
-    replay.state.worldbank.values[key] = old_value + 1234
     replay.state.worldbank.lastupdated = "2026-09-30"
     try:
-        result = run_update(cfg, options(sources=("worldbank",)))
+        with producer_changed(replay, key, 1234):
+            result = run_update(cfg, options(sources=("worldbank",)))
     finally:
-        replay.state.worldbank.values[key] = old_value
         replay.state.worldbank.lastupdated = "2026-07-13"
     after = producer_observations(cfg)
     assert result.changes.stats["worldbank"].revised == 1
@@ -286,15 +300,13 @@ def test_a_producer_failure_aborts_the_run_and_leaves_the_served_data_byte_ident
 ):
     fault, words = FAULTS[name]
     before = snapshot(published)
-    key = ("SP.POP.TOTL", "DEU", 2022)
-    replay.state.worldbank.values[key] += 1
     replay.state.faults.append(fault)
     try:
-        with pytest.raises(UpdateError) as failure:
-            run_update(published, options(sources=("worldbank", "unhcr")))
+        with producer_changed(replay, ("SP.POP.TOTL", "DEU", 2022), 1):
+            with pytest.raises(UpdateError) as failure:
+                run_update(published, options(sources=("worldbank", "unhcr")))
     finally:
         replay.state.faults.remove(fault)
-        replay.state.worldbank.values[key] -= 1
     assert words.lower() in str(failure.value).lower()
     assert "\n" not in str(failure.value)  # one line
     assert snapshot(published) == before
@@ -313,13 +325,9 @@ def test_a_validation_violation_publishes_nothing(replay, published):
     changes) gets through fetching and fails validation: nothing is published."""
     before = snapshot(published)
     key = ("SP.POP.TOTL", "UZB", 2021)
-    value = replay.state.worldbank.values[key]
-    replay.state.worldbank.values[key] = -5
-    try:
+    with producer_changed(replay, key, -replay.state.worldbank.values[key] - 5):
         with pytest.raises(UpdateError, match="non-negative"):
             run_update(published, options(sources=("worldbank",)))
-    finally:
-        replay.state.worldbank.values[key] = value
     assert snapshot(published) == before
     assert not list((Path(published["PRODUCERS_DIR"]) / "responses").glob(".staging-*"))
 
@@ -342,22 +350,9 @@ def test_a_429_with_retry_after_is_waited_for(replay, published):
 
 def test_the_command_says_what_a_dry_run_would_change_and_publishes_nothing(replay, published):
     before = snapshot(published)
-    key = ("SP.POP.TOTL", "KAZ", 2021)
-    replay.state.worldbank.values[key] += 7
-    try:
-        run = cli(
-            published,
-            "--source",
-            "worldbank",
-            "--countries",
-            COUNTRIES,
-            "--years",
-            "2020:2024",
-            "--dry-run",
-        )
+    with producer_changed(replay, ("SP.POP.TOTL", "KAZ", 2021), 7):
+        run = cli(published, *WORLD_BANK_RUN, "--dry-run")
         out, err = run.communicate(timeout=120)
-    finally:
-        replay.state.worldbank.values[key] -= 7
     assert run.returncode == 0, err
     assert "revised https://w3id.org/migkg/id/observation/wb-population-kz-2021-t" in out
     assert "dry run: would publish 1 release(s)" in out
@@ -365,7 +360,7 @@ def test_the_command_says_what_a_dry_run_would_change_and_publishes_nothing(repl
 
 
 def test_the_command_exits_0_when_nothing_is_new_and_2_on_a_usage_error(published):
-    run = cli(published, "--source", "worldbank", "--countries", COUNTRIES, "--years", "2020:2024")
+    run = cli(published, *WORLD_BANK_RUN)
     out, err = run.communicate(timeout=120)
     assert run.returncode == 0, err
     assert "nothing new" in out and "World Bank:" in out
@@ -376,17 +371,10 @@ def test_the_command_exits_0_when_nothing_is_new_and_2_on_a_usage_error(publishe
 
 def test_a_killed_run_leaves_nothing_and_a_second_run_waits_for_no_one(replay, published):
     before = snapshot(published)
-    key = ("SP.POP.TOTL", "DEU", 2020)
-    replay.state.worldbank.values[key] += 3
-    try:
+    with producer_changed(replay, ("SP.POP.TOTL", "DEU", 2020), 3):
         held = cli(
             published,
-            "--source",
-            "worldbank",
-            "--countries",
-            COUNTRIES,
-            "--years",
-            "2020:2024",
+            *WORLD_BANK_RUN,
             env={"MIGKG_BUILD_HOLD": "store"},
             start_new_session=True,
         )
@@ -402,8 +390,6 @@ def test_a_killed_run_leaves_nothing_and_a_second_run_waits_for_no_one(replay, p
         assert second.returncode == 1 and "another `migkg update` is running" in err
         os.killpg(held.pid, signal.SIGKILL)
         held.communicate(timeout=30)
-    finally:
-        replay.state.worldbank.values[key] -= 3
     assert snapshot(published)["current"] == before["current"]
     kept = {
         k: v

@@ -172,6 +172,10 @@ def write_catalogue(store, path: Path, scheme: IriScheme | None = None) -> dict[
                     ),
                 )
             connection.executemany(
+                "INSERT OR IGNORE INTO note VALUES (?, ?)",
+                ((row["entity"].value, row["note"].value) for row in _rows(store, "notes")),
+            )
+            connection.executemany(
                 "INSERT OR IGNORE INTO period VALUES (?, ?, ?)",
                 (
                     (row["period"].value, _value(row["begin"]), _value(row["end"]))

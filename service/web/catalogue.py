@@ -39,6 +39,8 @@ class Catalog:
     kinds: dict[str, str] = field(default_factory=dict)
     by_kind: dict[str, list[str]] = field(default_factory=dict)
     periods: dict[str, tuple[str, str]] = field(default_factory=dict)
+    #: notes shown with a name wherever it is shown (Kosovo*'s footnote)
+    notes: dict[str, str] = field(default_factory=dict)
     countries: list[str] = field(default_factory=list)
     figure_counts: dict[tuple[str, str], int] = field(default_factory=dict)
     index: NameIndex | None = None
@@ -106,6 +108,7 @@ def open_catalogue(path: Path, version: str | None, scheme: IriScheme) -> Catalo
             catalog.kinds[iri] = kind
             by_kind[kind].append((position, iri))
         catalog.by_kind = {k: [iri for _, iri in sorted(v)] for k, v in by_kind.items()}
+        catalog.notes = dict(connection.execute("SELECT iri, note FROM note"))
         catalog.periods = {
             iri: (begin, end)
             for iri, begin, end in connection.execute("SELECT iri, begin, end FROM period")

@@ -58,6 +58,8 @@ class View:
         self.catalog = catalog
         self.scheme = scheme
         self._links: dict[str, Markup] = {}  # link(iri) per page: tables repeat their periods
+        #: name -> note of the entities linked on this page that carry one (shown at its end)
+        self.footnotes: dict[str, str] = {}
 
     def label(self, iri: str | Term | None) -> str:
         if iri is None:
@@ -99,6 +101,10 @@ class View:
             if short and short not in shown and short_name
             else ""
         )
+        note = self.catalog.notes.get(value)
+        if note is not None:
+            self.footnotes.setdefault(shown, note)
+            extra += f'<sup class="footnote" title="{escape(note)}">†</sup>'
         return Markup(f'<a href="{escape(href)}">{escape(shown)}</a>{extra}')
 
     def term(self, term: Term | None) -> Markup:
