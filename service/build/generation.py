@@ -207,7 +207,7 @@ def build_generation(
         force=force,
         progress=progress,
         keep=int(config.get("KEEP_GENERATIONS", 3)),
-        producers=_producers_graph_only(producers),
+        producers=_graph_lines(nquads, PRODUCERS_GRAPH) if producers else b"",
         meta={"project_version": project_version},
     )
     return BuildResult(
@@ -260,8 +260,14 @@ def current_producers(root: Path) -> bytes:
         return b""
 
 
-def _producers_graph_only(producers: bytes) -> bytes:
-    return canonical_nquads(producers) if producers else b""
+def _graph_lines(nquads: bytes, graph: str) -> bytes:
+    """The quads of one named graph of canonical N-Quads, as they are there (with the
+    dataset's blank-node labels). Every quad of the dataset is in a named graph, which is its
+    line's last term: the line ends with `` <graph> .``."""
+    end = b" <" + str(graph).encode() + b"> ."
+    return b"".join(
+        line for line in nquads.splitlines(keepends=True) if line.rstrip().endswith(end)
+    )
 
 
 def canonical_nquads(data: bytes) -> bytes:
