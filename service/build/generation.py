@@ -51,9 +51,10 @@ from .changes_validation import validate_changes
 from .descriptions import write_descriptions
 from .dumps import write_dumps
 from .figures_table import write_figures_table
-from .sources import load
+from .sources import LoadedSources, load
 from .store_loader import load_store
 from .validation import (
+    Finding,
     ValidationReport,
     graph_description_findings,
     ic_findings,
@@ -158,26 +159,27 @@ def _step(progress: Callable[[str], None] | None, message: str) -> None:
         progress(message)
 
 
-def build_generation(
+@dataclass
+class Prepared:
+    """A dataset ready to publish: what :func:`prepare` computes from the sources."""
+
+    nquads: bytes  # canonical, every quad in a named graph
+    trig: bytes | None
+    graphs: list[str]
+    report: ValidationReport
+    project_version: str
+    has_producers: bool
+
+
+def prepare(
     config: dict,
     *,
-    force: bool = False,
     progress: Callable[[str], None] | None = None,
     producers: bytes | None = None,
-    changes: tuple[Graph, Graph, list[Graph]] | None = None,
-) -> BuildResult:
-    """Validate the sources and publish them as a new generation (see the module docstring).
-
-    The producers graph (``producers``, N-Quads of :data:`PRODUCERS_GRAPH`) is published with
-    the project's graphs; None carries the current generation's forward unchanged (it was
-    validated when an update published it). ``migkg update`` passes the new one and, as
-    ``changes``, what it adds (new observations, their releases and run) and their context
-    (the full description of every observation it replaces), validated with the sources.
-
-    :raises BuildError: validation failed (nothing written).
-    :raises SourceError: unreadable input (nothing written).
-    """
-    started = time.perf_counter()
+    validated: list[Finding] | None = None,
+) -> Prepared:
+    """Read and validate the sources, and serialise the dataset to publish (see
+    :func:`build_generation`). Raises nothing on violations: the report says."""
     root = Path(config["GENERATIONS_DIR"])
     if producers is None:
         producers = current_producers(root)
@@ -186,67 +188,96 @@ def build_generation(
     dataset = sources.dataset
     bind_prefixes(dataset)
     project = canonical_nquads(dataset.serialize(format="nquads", encoding="utf-8"))
-    project_version = hashlib.sha256(project).hexdigest()[:16]
-    nquads = canonical_nquads(project + producers) if producers else project
-    if changes is None:
+    project_version = _version(project)
+    if validated is None:
         report = validate_loaded(config, sources)
     else:
-        report = _validate_update(config, sources, changes, nquads, project_version, root)
-    if not report.conforms:
-        raise BuildError(report)
+        report = ValidationReport(findings=list(validated), files=len(sources.files))
+    nquads = canonical_nquads(project + producers) if producers else project
+    del project
+    if producers:  # the Data Cube constraints over all that is published, on Oxigraph
+        report.ic_results = datacube.check_nquads(nquads)
+        report.findings += ic_findings(report.ic_results)
+        report.triples = nquads.count(b"\n")
     # rdflib's TriG (with the project's prefixes) for the project alone; with a producers
     # graph, Oxigraph's (service/build/dumps.py): rdflib takes ~10 s per 100,000 triples.
     trig = None if producers else dataset.serialize(format="trig").encode("utf-8")
     graphs = sorted(str(g.identifier) for g in dataset.graphs() if len(g))
     if producers:
         graphs.append(str(PRODUCERS_GRAPH))
+    return Prepared(nquads, trig, graphs, report, project_version, bool(producers))
+
+
+def build_generation(
+    config: dict,
+    *,
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+    producers: bytes | None = None,
+    validated: list[Finding] | None = None,
+    prepared: Prepared | None = None,
+) -> BuildResult:
+    """Validate the sources and publish them as a new generation (see the module docstring).
+
+    The producers graph (``producers``, N-Quads of :data:`PRODUCERS_GRAPH`) is published with
+    the project's graphs; None carries the current generation's forward unchanged (it was
+    validated when an update published it). ``migkg update`` passes the new one and, as
+    ``validated``, the findings of :func:`validate_update` about what it adds (the project's
+    own graphs are then not validated again here); the Data Cube constraints run over the
+    whole dataset in both cases. ``prepared`` is :func:`prepare`'s result computed elsewhere
+    (the update computes it in a process of its own, for memory).
+
+    :raises BuildError: validation failed (nothing written).
+    :raises SourceError: unreadable input (nothing written).
+    """
+    started = time.perf_counter()
+    if prepared is None:
+        prepared = prepare(config, progress=progress, producers=producers, validated=validated)
+    if not prepared.report.conforms:
+        raise BuildError(prepared.report)
+    nquads = prepared.nquads
     generation, published = publish(
         nquads,
-        root,
-        trig=trig,
+        Path(config["GENERATIONS_DIR"]),
+        trig=prepared.trig,
         force=force,
         progress=progress,
         keep=int(config.get("KEEP_GENERATIONS", 3)),
-        producers=_graph_lines(nquads, PRODUCERS_GRAPH) if producers else b"",
-        meta={"project_version": project_version},
+        producers=_graph_lines(nquads, PRODUCERS_GRAPH) if prepared.has_producers else b"",
+        meta={"project_version": prepared.project_version},
     )
     return BuildResult(
         generation.path,
         generation.version,
         nquads.count(b"\n"),
-        graphs,
-        report,
+        prepared.graphs,
+        prepared.report,
         published,
         time.perf_counter() - started,
     )
 
 
-def _validate_update(
-    config: dict,
-    sources,
-    changes: tuple[Graph, Graph, list[Graph]],
-    nquads: bytes,
-    project_version: str,
-    root: Path,
-) -> ValidationReport:
-    """An update's changes with the project's shapes (in parallel processes: the project's
-    own graphs again only when they changed since the current generation), and the Data Cube
-    integrity constraints over everything about to be published."""
+def validate_update(
+    config: dict, sources: LoadedSources, changes: tuple[Graph, Graph, list[Graph]]
+) -> list[Finding]:
+    """The SHACL findings about an update's changes with the project's shapes (in parallel
+    processes: :mod:`.changes_validation`; the project's own graphs again only when they
+    changed since the current generation), and about the named graphs' descriptions."""
+    root = Path(config["GENERATIONS_DIR"])
+    bind_prefixes(sources.dataset)
+    project = canonical_nquads(sources.dataset.serialize(format="nquads", encoding="utf-8"))
     name = gens.current(root)
     try:
         previous = gens.verify(root / name, checksums=False).meta if name else {}
     except gens.GenerationError:
         previous = {}
-    project_changed = previous.get("project_version") != project_version
-    report = ValidationReport(triples=nquads.count(b"\n"), files=len(sources.files))
-    graph, context, observations = changes
-    report.findings += validate_changes(
-        config, sources, graph, context, observations, project_changed=project_changed
-    )
-    report.findings += graph_description_findings(sources, sources.union())
-    report.ic_results = datacube.check_nquads(nquads)
-    report.findings += ic_findings(report.ic_results)
-    return report
+    project_changed = previous.get("project_version") != _version(project)
+    findings = validate_changes(config, sources, *changes, project_changed=project_changed)
+    return findings + graph_description_findings(sources, sources.union())
+
+
+def _version(nquads: bytes) -> str:
+    return hashlib.sha256(nquads).hexdigest()[:16]
 
 
 def current_producers(root: Path) -> bytes:

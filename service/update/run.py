@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import fcntl
 import gzip
+import multiprocessing
 import os
 import shutil
 import time
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,11 +44,16 @@ from rdflib.namespace import RDFS, SKOS
 from ..build.generation import (
     BuildError,
     BuildResult,
+    Prepared,
     build_generation,
     current_producers,
+    prepare,
     remove_leftovers,
+    validate_update,
 )
 from ..build.rdf_files import SourceError
+from ..build.sources import load
+from ..build.validation import Finding
 from . import undesa, unhcr, worldbank
 from .errors import UpdateError
 from .fetched import Fetched
@@ -196,6 +203,61 @@ def _remove_stale_staging(folder: Path) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
+def _compare_and_validate(
+    config: dict, fetched: list[Fetched], started: datetime, validate: bool
+) -> tuple[Changes, bytes, list[Finding]]:
+    """The run's changes (without their graphs), the new producers graph (N-Quads) and, when
+    something changed and ``validate``, the SHACL findings about the changes."""
+    previous = current_producers(Path(config["GENERATIONS_DIR"]))
+    try:
+        changes, producers = apply_releases(
+            previous,
+            fetched,
+            started=started,
+            ended=datetime.now(UTC),
+            label=_labeller(config),
+            parts=int(config.get("VALIDATION_PROCESSES", 2)),
+        )
+    except ValueError as exc:
+        raise UpdateError(str(exc)) from None
+    findings: list[Finding] = []
+    if validate and changes.changed:
+        try:
+            findings = validate_update(config, load(config), changes.hand_over())
+        except SourceError as exc:
+            raise UpdateError(f"the project's sources: {exc}") from None
+    changes.hand_over()  # rdflib graphs are not sent back
+    return changes, producers, findings
+
+
+def _prepare(config: dict, producers: bytes, findings: list[Finding]) -> Prepared:
+    try:
+        return prepare(config, producers=producers, validated=findings)
+    except SourceError as exc:
+        raise UpdateError(f"the project's sources: {exc}") from None
+
+
+_child_call: list = []
+
+
+def _call_in_child():
+    function, args = _child_call[0]
+    return function(*args)
+
+
+def _in_child(function: Callable, *args):
+    """``function(*args)`` in a forked process, its result sent back (pickled): the rdflib
+    graphs of a run's changes are most of its memory (bench/RESULTS.md, "Producer update"), and
+    Python keeps freed memory; a process that ends returns it all before the generation's
+    store, catalogue and dumps are written."""
+    _child_call[:] = [(function, args)]
+    try:
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork")) as pool:
+            return pool.submit(_call_in_child).result()
+    finally:
+        _child_call.clear()
+
+
 def run_update(
     config: dict, options: UpdateOptions, progress: Callable[[str], None] | None = None
 ) -> UpdateResult:
@@ -217,29 +279,18 @@ def run_update(
         started = datetime.now(UTC)
         fetched = _fetch(config, options, step)
         step("comparing with the published figures")
-        previous = current_producers(Path(config["GENERATIONS_DIR"]))
-        try:
-            changes, producers = apply_releases(
-                previous,
-                fetched,
-                started=started,
-                ended=datetime.now(UTC),
-                label=_labeller(config),
-                parts=int(config.get("VALIDATION_PROCESSES", 2)),
-            )
-        except ValueError as exc:
-            raise UpdateError(str(exc)) from None
+        changes, producers, findings = _in_child(
+            _compare_and_validate, config, fetched, started, not options.dry_run
+        )
+        if not options.dry_run and changes.changed:
+            step("validating and publishing a new generation")
+            # the whole dataset, serialised and checked in a process of its own (memory)
+            prepared = _in_child(_prepare, config, producers, findings)
         if options.dry_run or not changes.changed:
             return UpdateResult(changes, None, options.dry_run, time.perf_counter() - clock)
         staging = _stage(responses_dir, changes.responses)
         try:
-            step("validating and publishing a new generation")
-            build = build_generation(
-                config,
-                producers=producers,
-                changes=changes.validation_graphs(),
-                progress=progress,
-            )
+            build = build_generation(config, prepared=prepared, progress=progress)
         except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
             if isinstance(exc, BuildError):
