@@ -428,3 +428,16 @@ def test_the_country_page_of_a_state_without_a_profile_shows_its_current_produce
     assert f"{int(value):,}".replace(",", " ") in html or value in html
     assert observation.rsplit("/", 1)[-1] in html
     assert "World Bank" in html and "2024" in html
+
+
+def test_a_build_after_an_update_carries_the_producers_graph_unchanged(first_run):
+    """`migkg build` (the project's sources, unchanged) starts from the current generation's
+    producers graph: the same data, so the same version, and nothing is published."""
+    from service.build.generation import build_generation
+
+    cfg, _ = first_run
+    before = snapshot(cfg)
+    result = build_generation(cfg)
+    assert not result.published
+    assert snapshot(cfg) == before
+    assert len(producer_observations(cfg)) > 0

@@ -193,7 +193,7 @@ def prepare(
         report = validate_loaded(config, sources)
     else:
         report = ValidationReport(findings=list(validated), files=len(sources.files))
-    nquads = canonical_nquads(project + producers) if producers else project
+    nquads = _merged(project, producers) if producers else project
     del project
     if producers:  # the Data Cube constraints over all that is published, on Oxigraph
         report.ic_results = datacube.check_nquads(nquads)
@@ -299,6 +299,16 @@ def _graph_lines(nquads: bytes, graph: str) -> bytes:
     return b"".join(
         line for line in nquads.splitlines(keepends=True) if line.rstrip().endswith(end)
     )
+
+
+def _merged(project: bytes, producers: bytes) -> bytes:
+    """The canonical N-Quads of the project's graphs and the producers graph. The update writes
+    no blank node into the producers graph (its checksums are IRIs), and its lines are in the
+    one form Oxigraph writes any quad in, so the merge is a sort (5 s less than canonicalising
+    330,000 quads); a producers graph with a blank node is canonicalised with the rest."""
+    if b"_:" in producers:
+        return canonical_nquads(project + producers)
+    return b"".join(sorted(project.splitlines(keepends=True) + producers.splitlines(keepends=True)))
 
 
 def canonical_nquads(data: bytes) -> bytes:

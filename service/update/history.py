@@ -403,8 +403,11 @@ class _Run:
             )
         )
         g.add((entity, DCTERMS["format"], Literal(response.media_type)))
-        checksum = BNode()
+        # an IRI, not a blank node: the producers graph then has none, and publishing it needs
+        # no canonicalisation (service/build/generation.py, _merged)
+        checksum = URIRef(entity + "#sha256")
         g.add((entity, SPDX.checksum, checksum))
+        g.add((checksum, RDFS.label, Literal(f"SHA-256 of {response.url}", lang="en")))
         g.add((checksum, RDF.type, SPDX.Checksum))
         g.add((checksum, SPDX.algorithm, SPDX.checksumAlgorithm_sha256))
         g.add((checksum, SPDX.checksumValue, Literal(response.sha256, datatype=XSD.hexBinary)))
