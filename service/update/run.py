@@ -7,14 +7,19 @@ A run (issue 12, "Atomic and safe"):
 2. fetches everything first (:mod:`.worldbank`, :mod:`.unhcr`, :mod:`.undesa`); any failure —
    network, HTTP status, a 200-status error envelope, malformed JSON, a changed shape, a
    workbook with unexpected headers — raises :class:`UpdateError` before anything is written;
-3. compares the figures with the current generation's producers graph
-   (:mod:`.history`); nothing new: done, nothing written;
-4. stages the raw responses (``PRODUCERS_DIR/responses/.staging-<ns>/``), then builds a new
-   generation with the project's graphs and the new producers graph, validating the sources
-   with the run's changes (shapes and Data Cube checks: :func:`service.build.generation.
-   build_generation`), and switches ``current`` to it: the one step that publishes. A
-   violation, an interruption or a crash before the switch leaves ``current`` and the served
-   data exactly as they were, and the next run removes the staged responses;
+3. compares the figures with the current generation's producers graph (:mod:`.history`) and
+   validates what changed with the project's shapes
+   (:func:`service.build.generation.validate_update`), in a forked process; nothing new:
+   done, nothing written;
+4. reads the sources and serialises the whole dataset, with the Data Cube checks over it
+   (:func:`service.build.generation.prepare`), in another; then stages the raw responses
+   (``PRODUCERS_DIR/responses/.staging-<ns>/``) and publishes the new generation
+   (:func:`service.build.generation.build_generation`), switching ``current`` to it: the one
+   step that publishes. A violation, an interruption or a crash before the switch leaves
+   ``current`` and the served data exactly as they were, and the next run removes the staged
+   responses. (The two processes are for memory: the rdflib graphs of 15,000 new observations
+   are ~0.5 GB that Python keeps after freeing them; a process that ends returns it. A first
+   update of all 49 states peaks at ~0.9 GB instead of 1.4 GB: bench/RESULTS.md.)
 5. moves the staged responses to ``PRODUCERS_DIR/responses/<sha256>.gz`` (content-addressed:
    a response kept twice is one file).
 
