@@ -3,13 +3,13 @@ parallel processes.
 
 pySHACL spends ~3 ms per observation on this data: a first update of all 49 states (14,819 new
 observations, 311,000 triples) took 79 s to validate in one process, two thirds of the whole run
-(bench/RESULTS.md, "Producer updates"). What is validated does not change, only how:
+(bench/RESULTS.md, "Producer update"). What is validated does not change, only how:
 
 * the new observations come in ``VALIDATION_PROCESSES`` disjoint shares (each observation
   and its triples in exactly one: :attr:`service.update.history.Changes.observations`), each
-  validated in a forked process together with everything the shares refer to — the run's releases, responses and
-  activity, the replaced observations and earlier releases (``context``) — and the project's
-  graphs, with all of ``shapes/``;
+  validated in a forked process together with everything the shares refer to — the run's
+  releases, responses and activity, the replaced observations and earlier releases
+  (``context``) — and the project's graphs, with all of ``shapes/``;
 * the project's graphs are in every share (what the changes refer to); when the project did
   not change since the current generation (the same canonical N-Quads, ``project_version`` in
   its ``meta.json``: validated when that generation was built), only the shapes that target a

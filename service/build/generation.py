@@ -4,7 +4,9 @@ The build is the only writer of ``GENERATIONS_DIR`` (layout: :mod:`service.gener
 Steps, each into ``.build-<ns>/`` until the last:
 
 1. read the sources and validate them (:mod:`.sources`, :mod:`.validation`); a violation stops
-   the build before anything is written;
+   the build before anything is written (:func:`prepare`). The producers graph of ``migkg
+   update`` (:data:`PRODUCERS_GRAPH`) is published with them: carried from the current
+   generation by a build, new from an update, whose changes :func:`validate_update` checked;
 2. serialise the dataset (N-Quads, sorted: its SHA-256 prefix is the dataset version) and
    bulk-load it into a RocksDB store with the default-graph merge (:mod:`.store_loader`),
    compacted, with the statistics VoID and the service description publish;
