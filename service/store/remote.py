@@ -164,14 +164,18 @@ class RemoteStore:
         named_graphs: Sequence[str] | None = None,
         timeout: float | None = None,
         max_lines: int | None = None,
+        limit: float | None = None,
     ) -> tuple[str, bytes, bool]:
         """Send one query operation; (media type, body, cut). With ``max_lines`` the body is
         read up to that many lines and the connection closed (``cut`` True if more followed).
+        ``timeout``: seconds left for this request; ``limit``: the query's whole time limit
+        (what an error message states; default ``timeout``).
 
         :raises EngineUnavailable, QueryTimeout, MalformedQuery, QueryFailed, EngineBadResponse:
         """
-        limit = self.timeout if timeout is None else float(timeout)
-        deadline = time.monotonic() + limit
+        left = self.timeout if timeout is None else float(timeout)
+        deadline = time.monotonic() + left
+        limit = left if limit is None else float(limit)
         form: list[tuple[str, str]] = [("query", text)]
         form += [("default-graph-uri", iri) for iri in default_graphs or ()]
         form += [("named-graph-uri", iri) for iri in named_graphs or ()]
@@ -180,7 +184,7 @@ class RemoteStore:
                 self._url,
                 data=form,
                 headers={"Accept": accept},
-                timeout=(min(_CONNECT_TIMEOUT, limit), limit),
+                timeout=(min(_CONNECT_TIMEOUT, left), left),
                 stream=True,
             )
         except requests.Timeout:
@@ -204,7 +208,7 @@ class RemoteStore:
                 ) from None
             if body is None:
                 raise self._timeout(limit)
-            self._check_status(response.status_code, body)
+            self._check_status(response.status_code, body, limit)
             return _media(response.headers.get("Content-Type")), body, cut
 
     def _timeout(self, limit: float) -> QueryTimeout:
@@ -215,7 +219,7 @@ class RemoteStore:
             limit_seconds=limit,
         )
 
-    def _check_status(self, status: int, body: bytes) -> None:
+    def _check_status(self, status: int, body: bytes, limit: float) -> None:
         if status < 300:
             return
         text = body.decode("utf-8", "replace").strip()[:_MESSAGE_CHARS]
@@ -233,7 +237,7 @@ class RemoteStore:
                 engine=self.engine_name,
             )
         if status >= 500 and "timeout" in text.lower():
-            raise self._timeout(self.timeout)
+            raise self._timeout(limit)
         if status >= 500:
             raise QueryFailed(f"the SPARQL engine failed to evaluate the query: {text}")
         raise EngineBadResponse(
@@ -424,12 +428,13 @@ class _Call:
         self.engine = engine
         self.default_graphs = list(default_graphs) if default_graphs is not None else None
         self.named_graphs = list(named_graphs) if named_graphs is not None else None
-        self.deadline = time.monotonic() + (engine.timeout if timeout is None else timeout)
+        self.limit = engine.timeout if timeout is None else float(timeout)
+        self.deadline = time.monotonic() + self.limit
 
     def post(self, text: str, accept: str, max_lines: int | None = None):
         remaining = self.deadline - time.monotonic()
         if remaining <= 0:
-            raise self.engine._timeout(self.engine.timeout)
+            raise self.engine._timeout(self.limit)
         return self.engine.post(
             text,
             accept,
@@ -437,6 +442,7 @@ class _Call:
             named_graphs=self.named_graphs,
             timeout=remaining,
             max_lines=max_lines,
+            limit=self.limit,
         )
 
     def expect(self, text: str, results: Format | None, graphs: Format | None):
