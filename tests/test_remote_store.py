@@ -283,9 +283,10 @@ def test_results_past_the_row_cap_are_cut_the_same_way(embedded, remote, remote_
         assert sum(solutions(theirs.data, key).values()) == cap + (key == "csv")
 
 
-def test_dataset_parameters_reach_the_engine(embedded, remote):
+@pytest.mark.parametrize("parameter", ["default-graph-uri", "named-graph-uri"])
+def test_dataset_parameters_reach_the_engine(embedded, remote, parameter):
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
-    params = {"query": query, "default-graph-uri": GRAPH + "ontology"}
+    params = {"query": query, parameter: GRAPH + "ontology"}
     accept = {"Accept": "application/sparql-results+json"}
     mine, theirs = (
         c.get("/sparql", query_string=params, headers=accept) for c in (embedded, remote)
@@ -327,6 +328,14 @@ def test_an_entity_page_shows_the_same_content(embedded, remote):
 def test_search_reads_the_local_catalogue(embedded, remote):
     mine, theirs = (c.get("/search", query_string={"q": "kazakh"}) for c in (embedded, remote))
     assert theirs.status_code == 200 and theirs.data == mine.data
+
+
+@pytest.mark.parametrize("path", ["/.well-known/void", "/sparql", "/downloads"])
+def test_descriptions_and_downloads_come_from_the_local_generation(embedded, remote, path):
+    accept = {"Accept": "text/turtle" if path != "/downloads" else "text/html"}
+    mine, theirs = (c.get(path, headers=accept) for c in (embedded, remote))
+    assert theirs.status_code == mine.status_code == 200
+    assert theirs.data == mine.data
 
 
 def test_healthz_is_ok_and_names_the_engine(remote, engine, meta):

@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 import requests
@@ -107,7 +107,7 @@ def _plain(url: str) -> tuple[str, str, str]:
     if parts.port:
         netloc = f"{netloc}:{parts.port}"
     clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
-    return clean, parts.username or "", parts.password or ""
+    return clean, unquote(parts.username or ""), unquote(parts.password or "")
 
 
 class _Engine:

@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 import requests
@@ -98,10 +98,9 @@ def _kind_of(media: str, wanted: Sequence[Format]) -> tuple[str, Format] | None:
 class RemoteStore:
     """The engine: one pooled HTTP session per process against ``STORE``; see the module."""
 
-    name = "remote"
-
     def __init__(self, config: Mapping[str, Any]):
         self.endpoint = str(config["STORE"])
+        # kept for `migkg publish` (the default --to); queries never write
         self.update_url = str(config.get("STORE_UPDATE") or "") or None
         self.gsp_url = str(config.get("STORE_GSP") or "") or None
         self.timeout = float(config["QUERY_TIMEOUT"])
@@ -109,8 +108,8 @@ class RemoteStore:
         self.pool_size = max(4, int(config.get("WORKER_THREADS", 4)) * 2)
         self.engine_name = public_url(self.endpoint)
         parts = urlsplit(self.endpoint)
-        user = config.get("STORE_USER") or parts.username or ""
-        password = config.get("STORE_PASSWORD") or parts.password or ""
+        user = config.get("STORE_USER") or unquote(parts.username or "")
+        password = config.get("STORE_PASSWORD") or unquote(parts.password or "")
         self._auth = (str(user), str(password)) if user else None
         # the URL requests are sent to: without user info (credentials go in the header only)
         self._url = urlunsplit(
