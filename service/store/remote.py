@@ -27,7 +27,11 @@ What the embedded store does in its query processes is done here over HTTP, the 
 
 Credentials (``STORE_USER`` / ``STORE_PASSWORD``, or user info in the URL) go only into the
 ``Authorization`` header; every message names the engine by :func:`public_url`, without them.
-The HTTP client is one pooled ``requests.Session`` per process (re-created after a fork).
+The HTTP client is one ``urllib3`` connection pool per process (re-created after a fork):
+measured against the engine on loopback (median of 400 sequential ``ASK``), 0.28 ms a request
+for urllib3, 0.61 ms for a pooled ``requests.Session`` (0.85 ms with its default
+``trust_env``, which reads the proxy environment and ``.netrc`` on every request) and 0.50 ms
+for SPARQLWrapper (a new connection each time).
 """
 
 from __future__ import annotations
@@ -38,10 +42,13 @@ import threading
 import time
 from collections.abc import Mapping, Sequence
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlencode, urlsplit, urlunsplit
 
 import pyoxigraph as ox
-import requests
+import urllib3
+from urllib3.exceptions import ConnectTimeoutError, HTTPError, ReadTimeoutError
+from urllib3.exceptions import ProtocolError as ConnectionBroken
+from urllib3.util import make_headers
 
 from ..errors import (
     EngineBadResponse,
@@ -62,6 +69,7 @@ from .querytext import analyse
 __all__ = ["RemoteStore", "RemoteBoundStore", "public_url", "is_endpoint_url"]
 
 _CONNECT_TIMEOUT = 5.0
+_FORM = "application/x-www-form-urlencoded"
 _CHUNK = 1 << 16
 _MESSAGE_CHARS = 400  # of an engine's error text shown to the client
 _PARSEABLE = {"json", "xml", "tsv"}
@@ -116,27 +124,25 @@ class RemoteStore:
             (parts.scheme, self.engine_name.split("/", 3)[2], parts.path, parts.query, "")
         )
         self._lock = threading.Lock()
-        self._session: requests.Session | None = None
+        self._pool: urllib3.PoolManager | None = None
         self._pid: int | None = None
 
     def __repr__(self) -> str:
         return f"RemoteStore({self.engine_name})"
 
-    def session(self) -> requests.Session:
-        """This process's pooled session (a forked worker makes its own)."""
-        if self._pid != os.getpid() or self._session is None:
+    def pool(self) -> urllib3.PoolManager:
+        """This process's connection pool (a forked worker makes its own)."""
+        if self._pid != os.getpid() or self._pool is None:
             with self._lock:
-                if self._pid != os.getpid() or self._session is None:
-                    session = requests.Session()
-                    adapter = requests.adapters.HTTPAdapter(
-                        pool_connections=1, pool_maxsize=self.pool_size, max_retries=0
+                if self._pid != os.getpid() or self._pool is None:
+                    headers = {"User-Agent": "migkg (SPARQL 1.1 Protocol client)"}
+                    if self._auth:
+                        headers.update(make_headers(basic_auth=":".join(self._auth)))
+                    self._pool = urllib3.PoolManager(
+                        num_pools=2, maxsize=self.pool_size, headers=headers, retries=False
                     )
-                    session.mount("http://", adapter)
-                    session.mount("https://", adapter)
-                    session.auth = self._auth
-                    session.headers["User-Agent"] = "migkg (SPARQL 1.1 Protocol client)"
-                    self._session, self._pid = session, os.getpid()
-        return self._session
+                    self._pid = os.getpid()
+        return self._pool
 
     def at(self, generation: str | None, meta: Mapping[str, Any] | None) -> RemoteBoundStore:
         """A view answering for ``generation`` (its metadata stays local; queries go out)."""
@@ -178,37 +184,59 @@ class RemoteStore:
         form: list[tuple[str, str]] = [("query", text)]
         form += [("default-graph-uri", iri) for iri in default_graphs or ()]
         form += [("named-graph-uri", iri) for iri in named_graphs or ()]
-        try:
-            response = self.session().post(
-                self._url,
-                data=form,
-                headers={"Accept": accept},
-                timeout=(min(_CONNECT_TIMEOUT, left), left),
-                stream=True,
-            )
-        except requests.Timeout:
-            raise self._timeout(limit) from None
-        except requests.RequestException as exc:
-            raise EngineUnavailable(
-                f"the SPARQL engine {self.engine_name} is unreachable "
-                f"({type(exc).__name__}); try again later",
-                engine=self.engine_name,
-            ) from None
-        with response:
+        body = urlencode(form).encode("ascii")
+        headers = {"Accept": accept, "Content-Type": _FORM}
+        for attempt in (1, 2):
             try:
-                body, cut = _read(response, deadline, max_lines)
-            except requests.Timeout:
+                response = self.pool().request(
+                    "POST",
+                    self._url,
+                    body=body,
+                    headers=headers,
+                    timeout=urllib3.Timeout(connect=min(_CONNECT_TIMEOUT, left), read=left),
+                    preload_content=False,
+                    redirect=False,
+                )
+                break
+            except ConnectTimeoutError as exc:  # also NewConnectionError: refused, no route
+                raise self._unreachable(exc) from None
+            except ReadTimeoutError:
                 raise self._timeout(limit) from None
-            except requests.RequestException as exc:
+            except ConnectionBroken as exc:
+                # a pooled connection the engine closed meanwhile (e.g. it restarted): a
+                # read-only query is sent once more, on a new connection
+                if attempt == 2:
+                    raise self._unreachable(exc) from None
+            except HTTPError as exc:
+                raise self._unreachable(exc) from None
+        complete = False
+        try:
+            try:
+                content, cut = _read(response, deadline, max_lines)
+            except ReadTimeoutError:
+                raise self._timeout(limit) from None
+            except HTTPError as exc:
                 raise EngineUnavailable(
                     f"the SPARQL engine {self.engine_name} broke off its answer "
                     f"({type(exc).__name__})",
                     engine=self.engine_name,
                 ) from None
-            if body is None:
+            if content is None:
                 raise self._timeout(limit)
-            self._check_status(response.status_code, body, limit)
-            return _media(response.headers.get("Content-Type")), body, cut
+            complete = not cut
+            self._check_status(response.status, content, limit)
+            return _media(response.headers.get("Content-Type")), content, cut
+        finally:
+            if not complete:  # the rest is not wanted: the connection is closed, not reused
+                response.close()
+            response.release_conn()
+
+    def _unreachable(self, exc: Exception) -> EngineUnavailable:
+        return EngineUnavailable(
+            f"the SPARQL engine {self.engine_name} is unreachable ({type(exc).__name__}); "
+            "try again later",
+            engine=self.engine_name,
+        )
 
     def _timeout(self, limit: float) -> QueryTimeout:
         return QueryTimeout(
@@ -246,9 +274,9 @@ class RemoteStore:
 
     def close(self) -> None:
         with self._lock:
-            if self._session is not None and self._pid == os.getpid():
-                self._session.close()
-            self._session = None
+            if self._pool is not None and self._pid == os.getpid():
+                self._pool.clear()
+            self._pool = None
             self._pid = None
 
 
@@ -256,7 +284,7 @@ def _read(response, deadline: float, max_lines: int | None) -> tuple[bytes | Non
     """The body, read in chunks until ``deadline`` (None past it) or ``max_lines`` lines."""
     parts: list[bytes] = []
     lines = 0
-    for chunk in response.iter_content(_CHUNK):
+    for chunk in response.stream(_CHUNK):
         parts.append(chunk)
         if time.monotonic() > deadline:
             return None, False
