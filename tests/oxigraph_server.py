@@ -31,10 +31,17 @@ def oxigraph_binary() -> str:
 class OxigraphServer:
     """One ``oxigraph serve`` process (read-write: the tests publish into it)."""
 
-    def __init__(self, location: Path, port: int | None = None, timeout_s: int | None = None):
+    def __init__(
+        self,
+        location: Path,
+        port: int | None = None,
+        timeout_s: int | None = None,
+        union_default_graph: bool = False,
+    ):
         self.location = Path(location)
         self.port = port or free_port()
         self.timeout_s = timeout_s
+        self.union_default_graph = union_default_graph
         self.process: subprocess.Popen | None = None
         self.log_path = self.location.parent / f"oxigraph-{self.port}.log"
         base = f"http://127.0.0.1:{self.port}"
@@ -55,6 +62,8 @@ class OxigraphServer:
         ]
         if self.timeout_s:
             command += ["--timeout-s", str(self.timeout_s)]
+        if self.union_default_graph:
+            command.append("--union-default-graph")
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 command, stdout=log, stderr=subprocess.STDOUT, start_new_session=True

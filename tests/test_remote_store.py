@@ -148,6 +148,18 @@ def test_publish_to_an_unreachable_engine_fails_with_exit_1_naming_it(root, tmp_
     assert SECRET not in done.stderr + done.stdout
 
 
+def test_publish_fails_loudly_when_the_engine_does_not_hold_the_counts(root, tmp_path):
+    """An engine started with --union-default-graph answers the default graph as the union of
+    every graph (the merge PUT included): the count check catches it, exit 1."""
+    union = OxigraphServer(tmp_path / "db", union_default_graph=True).start()
+    try:
+        done = publish(union, root)
+    finally:
+        union.stop()
+    assert done.returncode == 1
+    assert "does not hold the generation" in done.stderr and "the default graph:" in done.stderr
+
+
 def test_publish_never_prints_the_credentials(published):
     assert SECRET not in published.stdout + published.stderr
 
@@ -362,6 +374,29 @@ def test_credentials_in_the_store_url_never_show(make_app, root, engine):
     answer = client.get("/healthz")
     assert answer.status_code == 200 and answer.json["engine"] == engine.query_url
     assert SECRET not in answer.get_data(as_text=True)
+
+
+def test_migkg_serve_under_gunicorn_over_the_engine(start_server, root, engine, published):
+    """Forked gunicorn workers (each its own connection pool) answer from the engine; the
+    server's log (access log on) never holds the credentials."""
+    server = start_server(
+        GENERATIONS_DIR=str(root),
+        STORE=engine.query_url,
+        STORE_USER=USER,
+        STORE_PASSWORD=SECRET,
+        ACCESS_LOG="true",
+    )
+    health = requests.get(server.url + "healthz", timeout=30)
+    assert health.status_code == 200 and health.json()["engine"] == engine.query_url
+    for _ in range(4):  # both workers
+        answer = requests.get(
+            server.url + "sparql",
+            params={"query": SELECTS["classes"]},
+            headers={"Accept": "text/csv"},
+            timeout=30,
+        )
+        assert answer.status_code == 200 and answer.text.startswith("c,n")
+    assert SECRET not in server.log()
 
 
 # -- faults: stopped, restarted, slow, garbage -------------------------------------------------
