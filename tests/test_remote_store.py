@@ -295,6 +295,18 @@ def test_results_past_the_row_cap_are_cut_the_same_way(embedded, remote, remote_
         assert sum(solutions(theirs.data, key).values()) == cap + (key == "csv")
 
 
+@pytest.mark.parametrize("accept", ["text/turtle", "application/n-triples"])
+def test_graphs_past_the_row_cap_are_cut_the_same_way(embedded, remote, remote_app, accept):
+    cap = remote_app.config["MAX_RESULT_ROWS"]
+    query = "CONSTRUCT WHERE { ?s ?p ?o }"
+    mine, theirs = (ask(c, query, accept) for c in (embedded, remote))
+    assert theirs.status_code == 200 and theirs.mimetype == accept
+    assert theirs.headers["X-Result-Truncated"] == mine.headers["X-Result-Truncated"] == "true"
+    assert theirs.headers["X-Result-Rows"] == mine.headers["X-Result-Rows"] == str(cap)
+    syntax = "turtle" if accept == "text/turtle" else "nt"
+    assert len(Graph().parse(data=theirs.data, format=syntax)) == cap
+
+
 @pytest.mark.parametrize("parameter", ["default-graph-uri", "named-graph-uri"])
 def test_dataset_parameters_reach_the_engine(embedded, remote, parameter):
     query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
