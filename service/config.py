@@ -67,6 +67,17 @@ DEFAULTS: dict[str, Any] = {
     "SERVICE_ALLOWLIST": [],
     # Store backend, chosen once at startup: "embedded" (pyoxigraph over GENERATIONS_DIR).
     "STORE_BACKEND": "embedded",
+    # The query engine: "embedded" (STORE_BACKEND above), or a remote SPARQL 1.1 Protocol
+    # query endpoint URL, e.g. Oxigraph server's "http://host:7878/query" (service/store/
+    # remote.py), loaded with `migkg publish --to`; pages, search and downloads still read the
+    # local generation. STORE_UPDATE and STORE_GSP: its update and Graph Store Protocol URLs
+    # (empty: none). STORE_USER / STORE_PASSWORD: HTTP Basic credentials for all three (set
+    # them in the environment; never logged, never shown).
+    "STORE": "embedded",
+    "STORE_UPDATE": "",
+    "STORE_GSP": "",
+    "STORE_USER": "",
+    "STORE_PASSWORD": "",
     # Query child processes per server worker for the SPARQL endpoint (each opens the store
     # read-only; one running past QUERY_TIMEOUT is killed and replaced). With
     # CLIENT_MAX_CONCURRENT = 2, a third lane per worker stays free for other clients.

@@ -21,6 +21,8 @@ __all__ = [
     "NotAcceptableError",
     "QueryTimeout",
     "StoreUnavailable",
+    "EngineUnavailable",
+    "EngineBadResponse",
     "QueryFailed",
     "QueryMemoryLimit",
     "TooManyRequests",
@@ -90,6 +92,20 @@ class StoreUnavailable(MigkgError):
     """No dataset loaded, or the store cannot be opened."""
 
     code, retry_after = "STORE_UNAVAILABLE", 30
+
+
+class EngineUnavailable(StoreUnavailable):
+    """The remote SPARQL engine (``STORE``) cannot be reached, refused the connection or
+    answered that it is unavailable; the message names the engine, never its credentials."""
+
+    code = "ENGINE_UNAVAILABLE"
+
+
+class EngineBadResponse(MigkgError):
+    """The remote SPARQL engine answered something that is not a SPARQL 1.1 Protocol response
+    (an unexpected status, media type or an unparsable body)."""
+
+    code = "ENGINE_BAD_RESPONSE"
 
 
 class QueryMemoryLimit(MigkgError):

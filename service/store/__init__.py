@@ -12,9 +12,12 @@ An engine runs over the published generations (:mod:`service.generations`);
 * ``metadata()`` → the generation's ``meta.json`` (statistics VoID and the service
   description publish).
 
-The engine is chosen once, at startup, by ``STORE_BACKEND``. Only ``"embedded"`` (pyoxigraph
-child processes opening each generation's RocksDB store, :mod:`service.store.embedded`) exists
-today; a remote SPARQL 1.1 engine can be added as another class with the same methods.
+The engine is chosen once, at startup: ``STORE`` = ``"embedded"`` (the default) takes
+``STORE_BACKEND``, whose one value ``"embedded"`` is pyoxigraph child processes opening each
+generation's RocksDB store (:mod:`service.store.embedded`); ``STORE`` = an http(s) URL is a
+remote engine's SPARQL 1.1 Protocol query endpoint (:mod:`service.store.remote`), holding
+what ``migkg publish --to`` loaded (:mod:`service.store.publish`). Both views carry
+``engine_name`` ("embedded", or the engine's URL without credentials) for ``/healthz``.
 """
 
 from __future__ import annotations
@@ -23,8 +26,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 from .embedded import BoundStore, EmbeddedStore, QueryResult
+from .remote import RemoteBoundStore, RemoteStore, is_endpoint_url
 
-__all__ = ["Store", "QueryResult", "open_engine", "EmbeddedStore", "BoundStore", "BACKENDS"]
+__all__ = [
+    "Store",
+    "QueryResult",
+    "open_engine",
+    "EmbeddedStore",
+    "BoundStore",
+    "RemoteStore",
+    "RemoteBoundStore",
+    "BACKENDS",
+]
 
 
 @runtime_checkable
@@ -55,11 +68,19 @@ class Store(Protocol):
 BACKENDS = {"embedded": EmbeddedStore}
 
 
-def open_engine(config: Mapping[str, Any]) -> EmbeddedStore:
+def open_engine(config: Mapping[str, Any]) -> EmbeddedStore | RemoteStore:
     """The configured engine (it opens nothing until the first query).
 
-    :raises ValueError: for an unknown ``STORE_BACKEND``.
+    :raises ValueError: for an unknown ``STORE_BACKEND``, or a ``STORE`` that is neither
+        ``"embedded"`` nor an http(s) URL.
     """
+    store = config.get("STORE", "embedded") or "embedded"
+    if is_endpoint_url(store):
+        return RemoteStore(config)
+    if store != "embedded":
+        raise ValueError(
+            f"STORE={store!r}: expected 'embedded' or a SPARQL query endpoint URL (http(s)://...)"
+        )
     name = config.get("STORE_BACKEND", "embedded")
     try:
         backend = BACKENDS[name]

@@ -124,6 +124,7 @@ class BoundStore:
         self.generation = generation
         self._meta = meta
         self.pool = engine.pool  # for /healthz's count of stopped queries
+        self.engine_name = "embedded"
 
     def metadata(self) -> dict[str, Any] | None:
         """The generation's ``meta.json``."""

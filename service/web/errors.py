@@ -15,7 +15,8 @@ Every error answers with one shape, negotiated like any other resource, by :func
 Status codes follow the SPARQL 1.1 Protocol (https://www.w3.org/TR/sparql11-protocol/#query-failure):
 400 for a malformed query or request, 403 for what this read-only endpoint refuses (updates,
 ``SERVICE``), 404 for what the dataset does not know, 406/413/415 as HTTP says, 429 over the
-fair share, and 503 for a query stopped at the time or memory limit or a store that cannot
+fair share, 502 when a remote engine (``STORE``) answers something that is not a protocol
+response, and 503 for a query stopped at the time or memory limit or a store (or remote engine) that cannot
 answer: the service is working but will not spend more on this request (the Protocol leaves the
 choice between 500 and 503 open; 503 tells a client the failure is load-related and retryable
 with a cheaper query, and we send ``Retry-After``). Codes in ``code`` are stable.
@@ -45,9 +46,11 @@ STATUS: dict[str, int] = {
     "RATE_LIMITED": 429,
     "QUERY_FAILED": 500,
     "INTERNAL_ERROR": 500,
+    "ENGINE_BAD_RESPONSE": 502,
     "QUERY_TIMEOUT": 503,
     "STORE_UNAVAILABLE": 503,
     "QUERY_MEMORY_LIMIT": 503,
+    "ENGINE_UNAVAILABLE": 503,
 }
 
 #: code -> function(error) returning (template, context) for the HTML answer

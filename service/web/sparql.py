@@ -456,13 +456,15 @@ def void():
 
 @bp.route("/healthz")
 def healthz():
-    """Liveness and readiness: a child process opens the store; counts and version."""
+    """Liveness and readiness: the engine answers (a child process opens the store, or the
+    remote engine answers ``ASK {}``); which engine, counts and version."""
     store = get_store()
     reachable = store.ping()
     meta = store.metadata() or {}
     body = {
         "ok": reachable,
         "store": "reachable" if reachable else "unreachable",
+        "engine": getattr(store, "engine_name", "embedded"),
         "version": meta.get("version"),
         "built": meta.get("built"),
         "triples": meta.get("triples", 0),

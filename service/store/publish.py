@@ -1,0 +1,243 @@
+"""``migkg publish --to GSP_URL``: load a generation into a remote engine, then verify it.
+
+SPARQL 1.1 Graph Store HTTP Protocol: https://www.w3.org/TR/sparql11-http-rdf-update/
+(``PUT ?graph=<iri>`` replaces one named graph, ``PUT ?default`` the default graph,
+``DELETE ?graph=<iri>`` removes one). The counts are checked afterwards with SPARQL 1.1
+Protocol queries (https://www.w3.org/TR/sparql11-protocol/) against the engine's query URL.
+
+What is loaded: the generation's ``dumps/dataset.nq.gz`` (the published, canonical N-Quads),
+one named graph per graph of the dataset, and the **default graph as the RDF merge** of the
+named graphs, written explicitly, as the embedded store has it
+(:mod:`service.build.store_loader`). Engines' "union default graph" options are not the
+merge: Oxigraph server's ``--union-default-graph`` returns a triple once per graph that holds
+it (the same law stated by two source documents comes back twice), Virtuoso's default graph
+is the union of all graphs the same way. So the default graph is PUT like any other graph and
+the engine must run **without** such an option.
+
+How the previous version is replaced, and its limits: each graph is replaced by one ``PUT``,
+which Oxigraph server applies as one transaction, so no query sees half a graph. The named
+graphs are written first and the default graph last, in one request: every query that reads
+the default graph (every page query, and the queries of most users) switches from the whole
+old dataset to the whole new one at once. A query naming graphs (``GRAPH ?g``, ``FROM NAMED``)
+can, while the command runs (seconds for the real dataset), see some graphs of the new version
+and some of the old. A switch with no window at all needs a transaction across graphs
+(loading under versioned names and renaming in one SPARQL Update request, on engines that run
+an update request as one transaction); it is not implemented. Graphs of the migkg namespace
+(``{MIGKG}graph/``) that the new generation no longer has are deleted last; other graphs on the
+engine are left alone.
+
+Then every graph's triple count (``SELECT (COUNT(*) ...) { GRAPH <g> { ... } }``) and the
+default graph's are compared with the generation's; any difference fails the command (exit 1)
+naming the graphs.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+import pyoxigraph as ox
+import requests
+
+from .. import generations as gens
+from ..namespaces import MIGKG
+from .remote import public_url
+
+__all__ = ["PublishError", "Published", "publish_generation", "query_url_for"]
+
+_TIMEOUT = (10.0, 600.0)
+_NT = "application/n-triples"
+GRAPH_NAMESPACE = MIGKG + "graph/"
+
+
+class PublishError(Exception):
+    """Loading or verifying failed; the message names the engine (no credentials) and graphs."""
+
+
+@dataclass
+class Published:
+    """What was loaded: triples per graph (``None``: the default graph) and what was removed."""
+
+    engine: str
+    version: str
+    counts: dict[str | None, int] = field(default_factory=dict)
+    removed: list[str] = field(default_factory=list)
+
+
+def query_url_for(gsp_url: str) -> str:
+    """The query URL beside a Graph Store URL by Oxigraph server's layout (``/store`` →
+    ``/query``); other engines pass their query URL explicitly."""
+    parts = urlsplit(gsp_url)
+    path = parts.path.rsplit("/", 1)[0] + "/query"
+    return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def split_graphs(nquads: bytes) -> tuple[dict[str, list], list]:
+    """The quads of ``nquads`` by graph name, and the merge (each distinct triple once).
+
+    :raises PublishError: a quad in the default graph (the build puts every triple in a named
+        graph).
+    """
+    graphs: dict[str, list] = {}
+    merge: dict[Any, None] = {}
+    for quad in ox.parse(nquads, format=ox.RdfFormat.N_QUADS):
+        if isinstance(quad.graph_name, ox.DefaultGraph):
+            raise PublishError("the dump has a triple in the default graph: not a migkg build")
+        triple = quad.triple
+        graphs.setdefault(quad.graph_name.value, []).append(triple)
+        merge[triple] = None
+    return graphs, list(merge)
+
+
+def _session(user: str, password: str) -> requests.Session:
+    session = requests.Session()
+    session.auth = (user, password) if user else None
+    session.headers["User-Agent"] = "migkg publish (SPARQL 1.1 Graph Store Protocol)"
+    return session
+
+
+def _plain(url: str) -> tuple[str, str, str]:
+    """``url`` without user info, and the user info's (user, password)."""
+    parts = urlsplit(url)
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc = f"{netloc}:{parts.port}"
+    clean = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+    return clean, unquote(parts.username or ""), unquote(parts.password or "")
+
+
+class _Engine:
+    def __init__(self, gsp_url: str, query_url: str, user: str, password: str):
+        self.gsp, gsp_user, gsp_password = _plain(gsp_url)
+        self.query_url, _, _ = _plain(query_url)
+        self.name = public_url(gsp_url)
+        self.session = _session(user or gsp_user, password or gsp_password)
+
+    def _call(self, method: str, what: str, **kwargs) -> requests.Response:
+        try:
+            response = self.session.request(method, timeout=_TIMEOUT, **kwargs)
+        except requests.RequestException as exc:
+            raise PublishError(
+                f"{what}: the engine {self.name} is unreachable ({type(exc).__name__})"
+            ) from None
+        return response
+
+    def put(self, graph: str | None, triples: list) -> None:
+        params = {"graph": graph} if graph else {"default": ""}
+        what = f"PUT {'<' + graph + '>' if graph else 'the default graph'}"
+        body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) if triples else b""
+        response = self._call(
+            "PUT",
+            what,
+            url=self.gsp,
+            params=params,
+            data=body,
+            headers={"Content-Type": _NT},
+        )
+        if response.status_code not in (200, 201, 204):
+            raise PublishError(
+                f"{what}: the engine {self.name} answered HTTP {response.status_code}: "
+                f"{response.text.strip()[:300]}"
+            )
+
+    def delete(self, graph: str) -> None:
+        response = self._call("DELETE", f"DELETE <{graph}>", url=self.gsp, params={"graph": graph})
+        if response.status_code not in (200, 204, 404):
+            raise PublishError(
+                f"DELETE <{graph}>: the engine {self.name} answered HTTP {response.status_code}"
+            )
+
+    def select(self, text: str) -> list[dict]:
+        response = self._call(
+            "POST",
+            "query",
+            url=self.query_url,
+            data={"query": text},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        if response.status_code != 200:
+            raise PublishError(
+                f"the engine's query URL {public_url(self.query_url)} answered HTTP "
+                f"{response.status_code}: {response.text.strip()[:300]}"
+            )
+        try:
+            return response.json()["results"]["bindings"]
+        except (ValueError, KeyError, TypeError):
+            raise PublishError(
+                f"the engine's query URL {public_url(self.query_url)} answered no SPARQL JSON"
+            ) from None
+
+    def graph_names(self) -> set[str]:
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        return {row["g"]["value"] for row in rows if "g" in row}
+
+    def count(self, graph: str | None) -> int:
+        pattern = f"GRAPH {ox.NamedNode(graph)} {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
+        rows = self.select(f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}")
+        return int(rows[0]["n"]["value"])
+
+
+def publish_generation(
+    generation_dir: Path,
+    gsp_url: str,
+    *,
+    query_url: str | None = None,
+    user: str = "",
+    password: str = "",
+    progress: Callable[[str], None] | None = None,
+) -> Published:
+    """Load ``generation_dir`` (a verified generation) into the engine at ``gsp_url`` and
+    verify the counts; see the module docstring.
+
+    :raises PublishError: the engine is unreachable, refused a graph, or its counts differ.
+    :raises GenerationError: the generation does not match its ``meta.json``.
+    """
+    say = progress or (lambda message: None)
+    generation = gens.verify(Path(generation_dir))
+    engine = _Engine(gsp_url, query_url or query_url_for(gsp_url), user, password)
+    with gzip.open(generation.dumps_dir / "dataset.nq.gz", "rb") as handle:
+        graphs, merge = split_graphs(handle.read())
+    expected: dict[str | None, int] = {name: len(set(ts)) for name, ts in graphs.items()}
+    expected[None] = len(merge)
+    if int(generation.meta.get("triples", len(merge))) != len(merge):
+        raise PublishError(
+            f"the dump's merge has {len(merge)} triples, meta.json says "
+            f"{generation.meta['triples']}: rebuild the generation"
+        )
+    before = engine.graph_names()
+    for name in sorted(graphs):
+        engine.put(name, graphs[name])
+        say(f"loaded <{name}>: {expected[name]} triples")
+    engine.put(None, merge)
+    say(f"loaded the default graph (the merge): {expected[None]} triples")
+    removed = sorted(g for g in before - set(graphs) if g.startswith(GRAPH_NAMESPACE))
+    for name in removed:
+        engine.delete(name)
+        say(f"removed <{name}> (not in this generation)")
+    wrong = []
+    for name, count in expected.items():
+        found = engine.count(name)
+        if found != count:
+            label = f"<{name}>" if name else "the default graph"
+            wrong.append(f"{label}: {found} triples on the engine, {count} in the generation")
+    if wrong:
+        raise PublishError(
+            f"the engine {engine.name} does not hold the generation: " + "; ".join(wrong)
+        )
+    return Published(engine.name, generation.version, expected, removed)
+
+
+def current_generation(config: Mapping[str, Any]) -> Path:
+    """The generation ``GENERATIONS_DIR/current`` names.
+
+    :raises PublishError: nothing published.
+    """
+    root = Path(config["GENERATIONS_DIR"])
+    name = gens.current(root)
+    if name is None:
+        raise PublishError(f"no generation in {root}: run `migkg build` first")
+    return root / name
