@@ -45,6 +45,30 @@ def workers(tmp_path):
     return make
 
 
+def _open_fair_share(path: str, start: float) -> str:
+    time.sleep(max(0.0, start - time.time()))
+    try:
+        FairShare(path, max_concurrent=2, seconds=60.0)
+    except Exception as exc:  # reported to the test, which fails on it
+        return repr(exc)
+    return ""
+
+
+def test_workers_booting_at_once_all_open_a_new_fair_share_file(tmp_path):
+    """Gunicorn boots its workers together; each opens the new fair-share file and switches it
+    to WAL. SQLite answered the second "database is locked" at once (a worker failed to boot in
+    a fresh-clone run): every one of four processes, started at the same instant, opens it."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(4, mp_context=multiprocessing.get_context("fork")) as pool:
+        for attempt in range(10):
+            path = str(tmp_path / f"fairshare-{attempt}.sqlite")
+            start = time.time() + 0.2
+            errors = list(pool.map(_open_fair_share, [path] * 4, [start] * 4))
+            assert errors == [""] * 4
+
+
 def test_concurrency_is_counted_across_workers_and_per_client(workers):
     one, two = workers()
     first, _ = one.admit("127.0.0.2")

@@ -127,7 +127,7 @@ class FairShare:
             db = sqlite3.connect(
                 self.path, timeout=5.0, isolation_level=None, check_same_thread=False
             )
-            db.execute("PRAGMA journal_mode=WAL")
+            _set_wal(db)
             db.execute("PRAGMA synchronous=OFF")
             self._local.db, self._local.pid = db, os.getpid()
         return db
@@ -217,3 +217,17 @@ class FairShare:
             yield usage
         finally:
             self.release(ticket, client, time.monotonic() - started)
+
+
+def _set_wal(db: sqlite3.Connection, attempts: int = 50) -> None:
+    """Switch the database to WAL. Two workers booting at once both do it on a new file, and
+    SQLite answers "database is locked" to the second without waiting for its busy timeout
+    (seen as a gunicorn worker failing to boot in a fresh-clone run): retry for up to ~5 s."""
+    for attempt in range(attempts):
+        try:
+            db.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
