@@ -356,10 +356,13 @@ class Server:
         self.log.close()
 
 
-def _wrk(url: str, accept: str, seconds: int, connections: int = 16) -> dict:
+def _wrk(
+    url: str, accept: str, seconds: int, connections: int = 16, script: Path | None = None
+) -> dict:
     result = subprocess.run(
         [
             "wrk",
+            *(["--script", str(script)] if script else []),
             "-t",
             "2",
             "-c",

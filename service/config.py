@@ -95,6 +95,13 @@ DEFAULTS: dict[str, Any] = {
     # Measured (bench/RESULTS.md, "Reliability"): 5 did not lower the well-behaved clients'
     # p99 under abuse on 2 cores (74 ms against 59 ms at 0), so it is off by default.
     "QUERY_NICENESS": 0,
+    # A request (query text, dataset, formats) a query process answered within this many
+    # milliseconds, with a body of at most QUERY_INPROCESS_MAX_BYTES, is answered in the web
+    # worker itself the next times on the same generation (service/store/inprocess.py): no
+    # pipe round trip. Anything not yet proven fast runs in a query process under the hard
+    # time limit. 0: every query in a query process.
+    "QUERY_INPROCESS_MS": 20.0,
+    "QUERY_INPROCESS_MAX_BYTES": 1_000_000,
     # Deepest nesting of { }, ( ) or [ ] a query may have (400 beyond: Oxigraph's parser
     # overflows its stack past ~2,000 levels).
     "MAX_QUERY_DEPTH": 128,
@@ -173,6 +180,7 @@ _INT_KEYS = {
     "PAGE_COUNTRY_LAWS",
     "PAGE_QUERY_PROCESSES",
     "QUERY_MEMORY_LIMIT_MB",
+    "QUERY_INPROCESS_MAX_BYTES",
     "MAX_QUERY_DEPTH",
     "CLIENT_MAX_CONCURRENT",
     "QUERY_NICENESS",
@@ -186,6 +194,7 @@ _FLOAT_KEYS = {
     "CLIENT_QUERY_SECONDS",
     "CLIENT_WINDOW",
     "QUERY_DEMOTE_AFTER",
+    "QUERY_INPROCESS_MS",
     "GENERATION_POLL_SECONDS",
     "UPDATE_TIMEOUT",
     "UPDATE_MAX_RETRY_AFTER",

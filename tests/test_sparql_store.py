@@ -283,3 +283,78 @@ def test_embedded_store_class_is_the_default_backend(store):
     from service.store import EmbeddedStore
 
     assert isinstance(store.engine, EmbeddedStore)
+
+
+# -- proven-cheap requests answered in the web worker (service/store/inprocess.py) ----------
+
+
+def test_a_fast_request_runs_in_a_child_once_then_in_the_worker(tmp_path):
+    engine = open_store(_config(tmp_path, QUERY_INPROCESS_MS=1000.0))
+    try:
+        engine.engine.warm(engine.generation)  # a child's start is not a query's time
+        inprocess = engine.engine.inprocess
+        query = "SELECT ?s WHERE { ?s ?p ?o } ORDER BY ?s LIMIT 5"
+        first = engine.query(query, format="json", lane="sparql")
+        assert inprocess.answered == 0  # never seen: answered by a query process
+        second = engine.query(query, format="json", lane="sparql")
+        assert inprocess.answered == 1  # proven: answered here, evaluated again
+        assert second == first
+        # another format, another dataset, another generation: not proven yet
+        engine.query(query, format="csv", lane="sparql")
+        engine.query(query, format="json", default_graphs=[MIGKG + "graph/reference"])
+        assert inprocess.answered == 1
+        # a DESCRIBE is proven the same way
+        described = [set(engine.describe(KZ)) for _ in range(2)]
+        assert described[0] and described[0] == described[1] and inprocess.answered == 2
+    finally:
+        engine.close()
+
+
+def test_errors_and_big_bodies_are_never_proven(tmp_path):
+    engine = open_store(_config(tmp_path, QUERY_INPROCESS_MS=1000.0, QUERY_INPROCESS_MAX_BYTES=100))
+    try:
+        for _ in range(2):
+            with pytest.raises(MalformedQuery):
+                engine.query("SELECT WHERE {", lane="sparql")
+            engine.query("SELECT ?s ?p ?o WHERE { ?s ?p ?o }", format="json", lane="sparql")
+        assert engine.engine.inprocess.answered == 0
+    finally:
+        engine.close()
+
+
+def test_a_runaway_never_runs_in_the_worker(tmp_path):
+    """The hard stop stays: a query that was stopped at the time limit is sent to a (fresh)
+    query process every time, where the limit stops it again."""
+    limited = open_store(_config(tmp_path, QUERY_TIMEOUT=1.0, QUERY_INPROCESS_MS=1000.0))
+    try:
+        for attempt in (1, 2):
+            with pytest.raises(QueryTimeout):
+                limited.query(RUNAWAY, lane="sparql")
+            assert limited.pool.replaced == attempt
+        assert limited.engine.inprocess.answered == 0
+    finally:
+        limited.close()
+
+
+def test_in_process_answers_off_when_the_threshold_is_zero(tmp_path):
+    engine = open_store(_config(tmp_path, QUERY_INPROCESS_MS=0))
+    try:
+        for _ in range(3):
+            engine.query("ASK { ?s ?p ?o }", format="json", lane="sparql")
+        assert engine.engine.inprocess.answered == 0
+    finally:
+        engine.close()
+
+
+def test_a_proven_request_answers_from_the_generation_it_is_bound_to(tmp_path, store):
+    """After a switch, a view of the old generation and one of the new answer the same proven
+    text each from its own data."""
+    store.engine.warm(store.generation)
+    old_count = _count(store)
+    _count(store)
+    stamp = _write_dataset(tmp_path / "v2", TRIG_V2)
+    generation, _ = publish((tmp_path / "v2" / "dataset.nq").read_bytes(), store.engine.root)
+    fresh = store.engine.at(generation.name, generation.meta)
+    for _ in range(2):
+        assert _count(fresh) == stamp["triples"] and _count(store) == old_count
+    assert store.engine.inprocess.answered >= 3

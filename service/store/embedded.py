@@ -11,11 +11,13 @@ the server switches to a newer one meanwhile (:mod:`service.web.current`).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import DEFAULTS
 from ..errors import (
     MalformedQuery,
     NotAcceptableError,
@@ -26,6 +28,7 @@ from ..errors import (
 )
 from ..formats import GRAPH_FORMATS, RESULT_FORMATS, by_key
 from ..namespaces import MIGKG
+from .inprocess import InProcess, request_key
 from .pool import QueryPool
 from .querytext import analyse
 
@@ -84,6 +87,14 @@ class EmbeddedStore:
             int(config.get("PAGE_QUERY_PROCESSES", 1)), child_args + (0,), memory_limit_mb=memory_mb
         )
         self._pools = {"sparql": self.pool, "pages": self.page_pool}
+        # Requests a child answered fast are answered in the worker next time (:mod:`.inprocess`)
+        self.inprocess = InProcess(
+            *child_args[:4],
+            max_ms=float(config.get("QUERY_INPROCESS_MS", DEFAULTS["QUERY_INPROCESS_MS"])),
+            max_bytes=int(
+                config.get("QUERY_INPROCESS_MAX_BYTES", DEFAULTS["QUERY_INPROCESS_MAX_BYTES"])
+            ),
+        )
 
     def at(self, generation: str | None, meta: Mapping[str, Any] | None) -> BoundStore:
         """A view of the store that answers from ``generation`` (None: nothing published)."""
@@ -98,9 +109,14 @@ class EmbeddedStore:
     def run(
         self, generation: str | None, request: tuple, lane: str, timeout: float | None = None
     ) -> QueryResult:
+        key = request_key(generation, request)
+        if self.inprocess.proven(key):
+            return self._result(self.inprocess.run(key, generation, request), generation)
+        started = time.perf_counter()
         reply = self._pools[lane].run(
             (generation, request), self.timeout if timeout is None else timeout
         )
+        self.inprocess.record(key, time.perf_counter() - started, reply)
         return self._result(reply, generation)
 
     def _result(self, reply: tuple, generation: str | None) -> QueryResult:

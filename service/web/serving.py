@@ -68,7 +68,8 @@ def run(config: dict[str, Any], dev: bool = False) -> None:
     try:
         generation = gens.verify(root / name)
     except gens.GenerationError as exc:
-        log.error("the current generation cannot be served: %s; run `migkg build`", exc)
+        hint = "" if "migkg build" in str(exc) else "; run `migkg build`"
+        log.error("the current generation cannot be served: %s%s", exc, hint)
         sys.exit(2)
     log.info(
         "dataset %s (%s): %s triples in %d named graphs",
