@@ -23,8 +23,8 @@ engine replicas spreads requests over both.
 
 Nothing is written by serving: every file and folder of the generations (size, mtime,
 SHA-256, link target) is unchanged after the mix, and in the folder the replicas were given
-(``var/``: the generation copies and both ``STATE_DIR``) only ``STATE_DIR`` changed, holding
-the fair-share database and nothing else.
+(``var/``: the generation copies, every ``STATE_DIR`` and the copy replicas' ``TMPDIR``) only
+``STATE_DIR`` changed, holding the fair-share database and nothing else.
 """
 
 from __future__ import annotations
@@ -180,16 +180,20 @@ def copy_replicas(start_module_server, root, var):
     copied with the files' mtimes (``cp -a``, ``rsync -a``), one without (``cp -r``, ``scp``)."""
     for name, copy in (("a", shutil.copy2), ("b", shutil.copy)):
         shutil.copytree(root, var / f"generations-{name}", symlinks=True, copy_function=copy)
-    return start_pair(
-        start_module_server,
-        [
-            {
-                "GENERATIONS_DIR": str(var / f"generations-{name}"),
-                "STATE_DIR": str(var / f"copy-state-{name}"),
-            }
-            for name in "ab"
-        ],
-    )
+    # their temporary files too, to see that requests leave none
+    (var / "tmp").mkdir()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("TMPDIR", str(var / "tmp"))
+        return start_pair(
+            start_module_server,
+            [
+                {
+                    "GENERATIONS_DIR": str(var / f"generations-{name}"),
+                    "STATE_DIR": str(var / f"copy-state-{name}"),
+                }
+                for name in "ab"
+            ],
+        )
 
 
 def assert_same_answers(replicas, version: str, label: str, path, params, accept) -> None:
