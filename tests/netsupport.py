@@ -6,6 +6,7 @@ worker processes of a gunicorn master."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -44,18 +45,36 @@ def client_address(n: int) -> str:
     return f"127.0.0.{2 + n}"
 
 
-class Nginx:
-    """nginx with the reference configuration (``deploy/nginx/migkg.conf``) in front of a
-    server at ``upstream`` (``host:port``), listening on ``127.0.0.1:port``."""
+def nginx_config(template: str, values: dict[str, str]) -> str:
+    """``deploy/nginx/<template>`` with its ``@PLACEHOLDERS@`` replaced by ``values``; every
+    placeholder must be given one."""
+    text = (ROOT / "deploy" / "nginx" / template).read_text(encoding="utf-8")
+    for placeholder, value in values.items():
+        text = text.replace(placeholder, value)
+    left = sorted(set(re.findall(r"@[A-Z0-9_]+@", text)))
+    if left:
+        raise ValueError(f"{template}: no value for {', '.join(left)}")
+    return text
 
-    def __init__(self, upstream: str, port: int, runtime: Path):
+
+class Nginx:
+    """nginx with a reference configuration in front of a server, listening on
+    ``127.0.0.1:port``: ``deploy/nginx/migkg.conf`` with ``upstream`` (``host:port``) as its
+    upstream, or another template of ``deploy/nginx/`` with ``placeholders`` filled in."""
+
+    def __init__(
+        self,
+        upstream: str | None,
+        port: int,
+        runtime: Path,
+        template: str = "migkg.conf",
+        placeholders: dict[str, str] | None = None,
+    ):
         runtime.mkdir(parents=True, exist_ok=True)
-        template = (ROOT / "deploy" / "nginx" / "migkg.conf").read_text(encoding="utf-8")
-        conf = (
-            template.replace("@UPSTREAM@", upstream)
-            .replace("@LISTEN@", f"127.0.0.1:{port}")
-            .replace("@RUNTIME@", str(runtime))
-        )
+        values = {"@LISTEN@": f"127.0.0.1:{port}", "@RUNTIME@": str(runtime)}
+        if upstream is not None:
+            values["@UPSTREAM@"] = upstream
+        conf = nginx_config(template, {**values, **(placeholders or {})})
         (runtime / "nginx.conf").write_text(conf, encoding="utf-8")
         self.url = f"http://127.0.0.1:{port}/"
         self.runtime = runtime

@@ -2,8 +2,10 @@
 
 ``/downloads`` lists them with their sizes and SHA-256 checksums and the DCAT description
 (HTML, or RDF negotiated or by extension: ``/downloads.ttl``); ``/downloads/<name>`` sends one
-file with ``send_file``: ETag = its SHA-256 (from the generation's ``meta.json``), conditional
-requests and byte ranges (``Range``, 206) handled by Werkzeug, a ``Digest`` header. Nothing is
+file with ``send_file``: ETag = its SHA-256 (from the generation's ``meta.json``),
+``Last-Modified`` = the generation's build time (not the file's mtime, which a copy of the
+generation made without keeping mtimes changes: replicas must agree), conditional requests and
+byte ranges (``Range``, 206) handled by Werkzeug, a ``Digest`` header. Nothing is
 computed or written here: the build made every file (:mod:`service.build.dumps`,
 :mod:`service.build.figures_table`).
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
+from datetime import datetime
 
 from flask import (
     Blueprint,
@@ -145,6 +148,14 @@ def downloads(ext: str | None = None):
     return response.make_conditional(request)
 
 
+def _built(generation) -> datetime | None:
+    """The generation's build time (``meta.json``), or None (then Werkzeug uses the mtime)."""
+    try:
+        return datetime.fromisoformat(generation.meta["built"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
 @bp.route("/downloads/<name>")
 def download_file(name: str):
     """One file of the generation (or ``SHA256SUMS``), with ETag and Range support."""
@@ -156,6 +167,7 @@ def download_file(name: str):
             mimetype="text/plain; charset=utf-8",
             max_age=current_app.config["CACHE_MAX_AGE"],
             etag=generation.checksum(relative),
+            last_modified=_built(generation),
             conditional=True,
         )
     for item in _files():
@@ -167,6 +179,7 @@ def download_file(name: str):
                 download_name=item.name,
                 max_age=current_app.config["CACHE_MAX_AGE"],
                 etag=item.sha256,
+                last_modified=_built(generation),
                 conditional=True,
             )
             response.headers["Digest"] = "sha-256=" + base64.b64encode(

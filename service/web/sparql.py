@@ -444,7 +444,15 @@ def _description_response(name: str, accept, formats) -> Response:
     response = Response(body, 200, content_type=row.content_type)
     response.headers["Vary"] = "Accept"
     response.headers["Cache-Control"] = f"public, max-age={current_app.config['CACHE_MAX_AGE']}"
-    return response
+    # the dataset version and what chose this body: any replica serving the generation
+    # revalidates a cached copy (304)
+    response.set_etag(_description_etag(pinned.version, key))
+    return response.make_conditional(request)
+
+
+def _description_etag(version: str | None, key: tuple) -> str:
+    digest = hashlib.blake2b("\0".join(map(str, key)).encode("utf-8"), digest_size=8)
+    return f"{version}-{digest.hexdigest()}"
 
 
 @bp.route("/.well-known/void")

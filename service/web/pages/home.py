@@ -129,4 +129,6 @@ def search_json():
         }
     )
     response.headers["Cache-Control"] = "public, max-age=60"
-    return response
+    # the catalogue's version and what chose the hits: the same on every replica serving it
+    response.set_etag(etag(catalog.version, "search", scheme.root, text, kind or "", str(limit)))
+    return response.make_conditional(request)
