@@ -31,14 +31,17 @@ editor-assets: $(NPM_STAMP)
 
 # Debian packages the tests run for real: chromium for the browser tests (Playwright drives it;
 # no browser download), apache2 for the w3id.org redirect rules (deploy/w3id/.htaccess),
-# nginx for the reference reverse proxies (deploy/nginx/) and systemd for systemd-analyze
-# verify on the reference units (deploy/systemd/; nothing is started).
+# nginx for the reference reverse proxies (deploy/nginx/), systemd for systemd-analyze
+# verify on the reference units (deploy/systemd/; nothing is started) and virtuoso-opensource
+# for the second remote engine (tests/test_virtuoso.py starts its own; the system service is
+# not used).
 test-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	[ -x /usr/sbin/apache2 ] || missing="$$missing apache2"; \
 	[ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	command -v systemd-analyze >/dev/null 2>&1 || missing="$$missing systemd"; \
+	[ -x /usr/bin/virtuoso-t ] || missing="$$missing virtuoso-opensource"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian's$$missing for the tests"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

@@ -340,6 +340,12 @@ def link(
     default=None,
     help="Generations folder (default GENERATIONS_DIR); its `current` generation is loaded.",
 )
+@click.option(
+    "--union-default-graph",
+    is_flag=True,
+    help="The engine's default graph is the union of its graphs (Virtuoso): the merge is not "
+    "written or counted, and a triple held by two graphs is answered twice there.",
+)
 @click.option("--quiet", is_flag=True, help="Print only the summary line.")
 @click.pass_obj
 def publish(
@@ -347,11 +353,13 @@ def publish(
     gsp_url: str | None,
     query_url: str | None,
     generations_dir: Path | None,
+    union_default_graph: bool,
     quiet: bool,
 ) -> None:
     """Load the current generation into a remote SPARQL engine through the Graph Store
     Protocol (one named graph per graph, the default graph as their merge), then verify every
-    graph's triple count. Credentials: MIGKG_STORE_USER / MIGKG_STORE_PASSWORD.
+    graph's triple count. Credentials: MIGKG_STORE_USER / MIGKG_STORE_PASSWORD (HTTP Basic,
+    or Digest when the engine asks for it).
 
     Exit 0 when the engine holds the generation, 1 when loading or the check failed, 2 when
     there is nothing to publish or no --to."""
@@ -387,14 +395,20 @@ def publish(
             user=config.get("STORE_USER", ""),
             password=config.get("STORE_PASSWORD", ""),
             progress=progress,
+            union_default_graph=union_default_graph,
         )
     except (PublishError, GenerationError) as exc:
         click.echo(f"publish failed: {exc}", err=True)
         sys.exit(1)
     graphs = len([name for name in result.counts if name])
+    default = (
+        "the engine's union as the default graph"
+        if union_default_graph
+        else f"the default graph ({result.counts[None]} triples)"
+    )
     click.echo(
-        f"published dataset {result.version} to {result.engine}: {graphs} named graphs and the "
-        f"default graph ({result.counts[None]} triples), counts verified"
+        f"published dataset {result.version} to {result.engine}: {graphs} named graphs and "
+        f"{default}, counts verified"
     )
 
 

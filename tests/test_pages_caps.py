@@ -9,6 +9,7 @@ import json
 import re
 from types import SimpleNamespace
 
+import pyoxigraph as ox
 import pytest
 from bs4 import BeautifulSoup
 from kgsupport import BASE, built_dataset_dir
@@ -98,9 +99,11 @@ def test_select_capped_reads_one_row_more_than_its_cap(found, truncated, rows, c
     result = select_capped(store, "incoming", 3, entity=BASE + "id/area/kz")
     assert (len(result), result.truncated) == (rows, cut)
     text = store.texts[0]
-    assert "LIMIT 4" in text and text.index("LIMIT 4") < text.index("VALUES (?entity)"), (
-        "the cap goes before the trailing VALUES clause"
-    )
+    # the binding inside the WHERE clause (its #@values marker: a trailing VALUES on an
+    # unprojected variable is refused by Virtuoso), the cap the last solution modifier
+    assert text.index("VALUES (?entity)") < text.index("LIMIT 4")
+    assert text.rstrip().endswith("LIMIT 4")
+    ox.Store().query(text)  # parses
 
 
 # -- the pages say what they leave out ------------------------------------------------------------

@@ -160,6 +160,23 @@ def test_publish_fails_loudly_when_the_engine_does_not_hold_the_counts(root, tmp
     assert "does not hold the generation" in done.stderr and "the default graph:" in done.stderr
 
 
+def test_publish_with_union_default_graph_skips_the_merge(root, tmp_path, meta):
+    """``--union-default-graph`` (engines whose default graph is the union, e.g. Virtuoso):
+    the named graphs are loaded and counted, the merge is not written; the engine's default
+    graph then answers a triple once per graph holding it."""
+    union = OxigraphServer(tmp_path / "db", union_default_graph=True).start()
+    try:
+        done = publish(union, root, "--union-default-graph")
+        counts = {graph["iri"]: union.count(graph["iri"]) for graph in meta["graphs"]}
+        default = union.count()
+    finally:
+        union.stop()
+    assert done.returncode == 0, done.stderr
+    assert "the engine's union as the default graph, counts verified" in done.stdout
+    assert counts == {graph["iri"]: graph["triples"] for graph in meta["graphs"]}
+    assert default == sum(counts.values()) > meta["triples"]
+
+
 def test_publish_never_prints_the_credentials(published):
     assert SECRET not in published.stdout + published.stderr
 

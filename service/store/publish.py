@@ -14,6 +14,13 @@ it (the same law stated by two source documents comes back twice), Virtuoso's de
 is the union of all graphs the same way. So the default graph is PUT like any other graph and
 the engine must run **without** such an option.
 
+An engine whose default graph *is* the union of its graphs, with no way to hold a default
+graph of its own (Virtuoso: ``PUT ?default`` is refused unless a host's default graph is
+configured, and that graph then joins every ``FROM`` and every ``GRAPH ?g``), is published
+with ``union_default_graph`` (``migkg publish --union-default-graph``): the merge is neither
+written nor counted, and queries on the default graph answer a triple once per graph holding
+it (the README's "Known differences between engines").
+
 How the previous version is replaced, and its limits: each graph is replaced by one ``PUT``,
 which Oxigraph server applies as one transaction, so no query sees half a graph. The named
 graphs are written first and the default graph last, in one request: every query that reads
@@ -29,6 +36,10 @@ engine are left alone.
 Then every graph's triple count (``SELECT (COUNT(*) ...) { GRAPH <g> { ... } }``) and the
 default graph's are compared with the generation's; any difference fails the command (exit 1)
 naming the graphs.
+
+Credentials go as HTTP Basic, then as HTTP Digest (https://www.rfc-editor.org/rfc/rfc7616)
+if the engine answers 401 asking for Digest or for no scheme (Virtuoso's
+``/sparql-graph-crud-auth`` takes only Digest, and answers Basic with a bare 401).
 """
 
 from __future__ import annotations
@@ -42,6 +53,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 import pyoxigraph as ox
 import requests
+from requests.auth import HTTPDigestAuth
 
 from .. import generations as gens
 from ..namespaces import MIGKG
@@ -115,16 +127,31 @@ class _Engine:
         self.gsp, gsp_user, gsp_password = _plain(gsp_url)
         self.query_url, _, _ = _plain(query_url)
         self.name = public_url(gsp_url)
-        self.session = _session(user or gsp_user, password or gsp_password)
+        self.credentials = (user or gsp_user, password or gsp_password)
+        self.session = _session(*self.credentials)
 
     def _call(self, method: str, what: str, **kwargs) -> requests.Response:
         try:
             response = self.session.request(method, timeout=_TIMEOUT, **kwargs)
+            if self._wants_digest(response):
+                self.session.auth = HTTPDigestAuth(*self.credentials)
+                response = self.session.request(method, timeout=_TIMEOUT, **kwargs)
         except requests.RequestException as exc:
             raise PublishError(
                 f"{what}: the engine {self.name} is unreachable ({type(exc).__name__})"
             ) from None
         return response
+
+    def _wants_digest(self, response: requests.Response) -> bool:
+        """A 401 to credentials sent as Basic, challenging for Digest or for nothing (Virtuoso
+        answers a Basic ``Authorization`` with a bare 401): they are sent once more as Digest."""
+        challenge = response.headers.get("WWW-Authenticate", "").strip().lower()
+        return (
+            response.status_code == 401
+            and bool(self.credentials[0])
+            and not isinstance(self.session.auth, HTTPDigestAuth)
+            and (challenge.startswith("digest") or not challenge)
+        )
 
     def put(self, graph: str | None, triples: list) -> None:
         params = {"graph": graph} if graph else {"default": ""}
@@ -172,7 +199,8 @@ class _Engine:
             ) from None
 
     def graph_names(self) -> set[str]:
-        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { } }")
+        # a triple pattern, not `GRAPH ?g { }`: Virtuoso answers that with no rows
+        rows = self.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }")
         return {row["g"]["value"] for row in rows if "g" in row}
 
     def count(self, graph: str | None) -> int:
@@ -189,9 +217,11 @@ def publish_generation(
     user: str = "",
     password: str = "",
     progress: Callable[[str], None] | None = None,
+    union_default_graph: bool = False,
 ) -> Published:
     """Load ``generation_dir`` (a verified generation) into the engine at ``gsp_url`` and
-    verify the counts; see the module docstring.
+    verify the counts; see the module docstring. ``union_default_graph``: the engine's default
+    graph is the union of its graphs; the merge is not written and not counted.
 
     :raises PublishError: the engine is unreachable, refused a graph, or its counts differ.
     :raises GenerationError: the generation does not match its ``meta.json``.
@@ -202,7 +232,8 @@ def publish_generation(
     with gzip.open(generation.dumps_dir / "dataset.nq.gz", "rb") as handle:
         graphs, merge = split_graphs(handle.read())
     expected: dict[str | None, int] = {name: len(set(ts)) for name, ts in graphs.items()}
-    expected[None] = len(merge)
+    if not union_default_graph:
+        expected[None] = len(merge)
     if int(generation.meta.get("triples", len(merge))) != len(merge):
         raise PublishError(
             f"the dump's merge has {len(merge)} triples, meta.json says "
@@ -212,8 +243,11 @@ def publish_generation(
     for name in sorted(graphs):
         engine.put(name, graphs[name])
         say(f"loaded <{name}>: {expected[name]} triples")
-    engine.put(None, merge)
-    say(f"loaded the default graph (the merge): {expected[None]} triples")
+    if union_default_graph:
+        say("the default graph is the engine's union of its graphs: the merge not written")
+    else:
+        engine.put(None, merge)
+        say(f"loaded the default graph (the merge): {expected[None]} triples")
     removed = sorted(g for g in before - set(graphs) if g.startswith(GRAPH_NAMESPACE))
     for name in removed:
         engine.delete(name)

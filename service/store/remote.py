@@ -263,7 +263,8 @@ class RemoteStore:
                 f"the SPARQL engine {self.engine_name} is unavailable (HTTP {status})",
                 engine=self.engine_name,
             )
-        if status >= 500 and "timeout" in text.lower():
+        if status >= 500 and ("timeout" in text.lower() or "timed out" in text.lower()):
+            # Virtuoso past MaxQueryExecutionTime: 500 "SR171: Transaction timed out"
             raise self._timeout(limit)
         if status >= 500:
             raise QueryFailed(f"the SPARQL engine failed to evaluate the query: {text}")
