@@ -265,11 +265,14 @@ def virtuoso_for(generation: Path):
         import virtuoso_server
     except ImportError:
         return None
-    if not virtuoso_server.available():
+    if not virtuoso_server.virtuoso_installed():
         return None
 
     def start():
-        server = virtuoso_server.loaded(generation, OUT / "virtuoso")
+        folder = OUT / "virtuoso"
+        shutil.rmtree(folder, ignore_errors=True)
+        folder.mkdir(parents=True)
+        server = virtuoso_server.start_with_generation(generation, folder)
         return server, server.query_url
 
     return start
