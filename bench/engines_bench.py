@@ -181,6 +181,15 @@ def measure(endpoint: str, mix, seconds: int, script: Path) -> dict:
     return results
 
 
+def settle(limit: float = 60.0) -> None:
+    """Wait until the machine is idle again (a stopped engine may still be writing: Virtuoso
+    checkpoints on shutdown), so that each server is measured alone."""
+    deadline = time.monotonic() + limit
+    time.sleep(2)
+    while time.monotonic() < deadline and os.getloadavg()[0] > 1.0:
+        time.sleep(2)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--generations", type=Path, default=ROOT / "var" / "generations")
@@ -205,6 +214,12 @@ def main() -> None:
     shutil.copytree(current / "store", store_copy)
 
     results: dict = {"engine": engine, "http": {}}
+    log("bare Flask route")
+    bare, bare_url = bare_flask(2, 4)
+    try:
+        results["bare"] = _wrk(bare_url, ACCEPT, args.seconds, script=script)
+    finally:
+        bare.stop()
     servers = [
         ("migkg embedded", lambda: migkg("embedded", generations)),
         (
@@ -237,12 +252,7 @@ def main() -> None:
                     over.stop()
         finally:
             server.stop()
-    log("bare Flask route")
-    bare, bare_url = bare_flask(2, 4)
-    try:
-        results["bare"] = _wrk(bare_url, ACCEPT, args.seconds, script=script)
-    finally:
-        bare.stop()
+            settle()
     results["meta"] = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "triples": meta["triples"],

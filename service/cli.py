@@ -346,6 +346,18 @@ def link(
     help="The engine's default graph is the union of its graphs (Virtuoso): the merge is not "
     "written or counted, and a triple held by two graphs is answered twice there.",
 )
+@click.option(
+    "--atomic",
+    is_flag=True,
+    help="Replace every graph in one SPARQL Update request (one transaction on Oxigraph "
+    "server: queries see the old version or the new, never a mix); sent to --update-url.",
+)
+@click.option(
+    "--update-url",
+    default=None,
+    help="The engine's SPARQL Update URL for --atomic (default MIGKG_STORE_UPDATE, else beside "
+    "--to by Oxigraph server's layout: /update).",
+)
 @click.option("--quiet", is_flag=True, help="Print only the summary line.")
 @click.pass_obj
 def publish(
@@ -354,6 +366,8 @@ def publish(
     query_url: str | None,
     generations_dir: Path | None,
     union_default_graph: bool,
+    atomic: bool,
+    update_url: str | None,
     quiet: bool,
 ) -> None:
     """Load the current generation into a remote SPARQL engine through the Graph Store
@@ -396,6 +410,8 @@ def publish(
             password=config.get("STORE_PASSWORD", ""),
             progress=progress,
             union_default_graph=union_default_graph,
+            atomic=atomic,
+            update_url=update_url or config.get("STORE_UPDATE") or None,
         )
     except (PublishError, GenerationError) as exc:
         click.echo(f"publish failed: {exc}", err=True)
@@ -408,7 +424,7 @@ def publish(
     )
     click.echo(
         f"published dataset {result.version} to {result.engine}: {graphs} named graphs and "
-        f"{default}, counts verified"
+        f"{default}, counts verified" + (" (one transaction)" if atomic else "")
     )
 
 

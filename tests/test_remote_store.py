@@ -177,6 +177,91 @@ def test_publish_with_union_default_graph_skips_the_merge(root, tmp_path, meta):
     assert default == sum(counts.values()) > meta["triples"]
 
 
+def _graphs_generation(folder: Path, per_graph: int) -> Path:
+    """A generation of 20 migkg graphs of ``per_graph`` distinct triples each."""
+    from service.build.generation import publish as publish_locally
+
+    quads = [
+        ox.Quad(
+            ox.NamedNode(f"http://example.org/s{g}-{i}"),
+            ox.NamedNode("http://example.org/p"),
+            ox.Literal(str(per_graph)),
+            ox.NamedNode(f"{GRAPH}t{g:02d}"),
+        )
+        for g in range(20)
+        for i in range(per_graph)
+    ]
+    publish_locally(ox.serialize(quads, format=ox.RdfFormat.N_QUADS), folder)
+    return folder
+
+
+_STATE = (
+    "SELECT ?g (COUNT(*) AS ?n) WHERE { { GRAPH ?g { ?s ?p ?o } } UNION { ?s ?p ?o } } GROUP BY ?g"
+)
+
+
+def _state(engine: OxigraphServer, session=requests) -> tuple:
+    """Triples per graph and in the default graph, read in one query (one snapshot)."""
+    rows = session.post(
+        engine.query_url,
+        data={"query": _STATE},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    ).json()["results"]["bindings"]
+    return tuple(sorted((r.get("g", {}).get("value", ""), int(r["n"]["value"])) for r in rows))
+
+
+def _states_while(engine: OxigraphServer, action) -> tuple[list, object]:
+    """Every state a reader sees while ``action()`` runs; and what it returned."""
+    seen, stop = [], threading.Event()
+
+    def read():
+        session = requests.Session()
+        while not stop.is_set():
+            seen.append(_state(engine, session))
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    try:
+        result = action()
+    finally:
+        stop.set()
+        reader.join()
+    return seen, result
+
+
+def test_atomic_publish_never_shows_a_mix_of_two_versions(tmp_path):
+    """``--atomic``: one SPARQL Update request, one transaction on Oxigraph server. A reader
+    that keeps reading every graph's count sees version 1 or version 2, never a mix, while
+    they replace each other; publishing graph by graph over the same engine does show mixes
+    (the window the option closes)."""
+    v1, v2 = _graphs_generation(tmp_path / "v1", 1500), _graphs_generation(tmp_path / "v2", 1000)
+
+    def state(per_graph: int) -> tuple:
+        graphs = [(f"{GRAPH}t{g:02d}", per_graph) for g in range(20)]
+        return tuple(sorted([("", 20 * per_graph), *graphs]))
+
+    versions = {state(1500): "v1", state(1000): "v2"}
+    server = OxigraphServer(tmp_path / "db").start()
+    try:
+        assert publish(server, v1, "--quiet").returncode == 0
+        per_graph, done = _states_while(server, lambda: publish(server, v2, "--quiet"))
+        assert done.returncode == 0, done.stderr
+        assert [s for s in per_graph if s not in versions], "no mix seen graph by graph"
+
+        def swap():
+            return [publish(server, v, "--atomic", "--quiet") for v in (v1, v2, v1, v2)]
+
+        atomic, runs = _states_while(server, swap)
+        assert all(run.returncode == 0 for run in runs), [run.stderr for run in runs]
+        assert "(one transaction)" in runs[-1].stdout
+        assert atomic and [s for s in atomic if s not in versions] == []
+        assert {versions[s] for s in atomic} == {"v1", "v2"}
+        assert versions[_state(server)] == "v2"  # the last one published
+    finally:
+        server.stop()
+
+
 def test_publish_never_prints_the_credentials(published):
     assert SECRET not in published.stdout + published.stderr
 

@@ -21,17 +21,25 @@ with ``union_default_graph`` (``migkg publish --union-default-graph``): the merg
 written nor counted, and queries on the default graph answer a triple once per graph holding
 it (the README's "Known differences between engines").
 
-How the previous version is replaced, and its limits: each graph is replaced by one ``PUT``,
-which Oxigraph server applies as one transaction, so no query sees half a graph. The named
-graphs are written first and the default graph last, in one request: every query that reads
-the default graph (every page query, and the queries of most users) switches from the whole
-old dataset to the whole new one at once. A query naming graphs (``GRAPH ?g``, ``FROM NAMED``)
-can, while the command runs (seconds for the real dataset), see some graphs of the new version
-and some of the old. A switch with no window at all needs a transaction across graphs
-(loading under versioned names and renaming in one SPARQL Update request, on engines that run
-an update request as one transaction); it is not implemented. Graphs of the migkg namespace
-(``{MIGKG}graph/``) that the new generation no longer has are deleted last; other graphs on the
-engine are left alone.
+How the previous version is replaced. **Per graph** (the default): each graph is replaced by
+one ``PUT``, which Oxigraph server applies as one transaction, so no query sees half a graph.
+The named graphs are written first and the default graph last, in one request: every query
+that reads the default graph (every page query, and the queries of most users) switches from
+the whole old dataset to the whole new one at once. A query naming graphs (``GRAPH ?g``,
+``FROM NAMED``) can, while the command runs (seconds for the real dataset), see some graphs of
+the new version and some of the old. **In one transaction** (``atomic``, ``migkg publish
+--atomic``): the whole replacement is one SPARQL 1.1 Update request
+(https://www.w3.org/TR/sparql11-update/, §2.2: "each request SHOULD be treated atomically")
+sent to the engine's update URL: ``DROP SILENT GRAPH`` + ``INSERT DATA`` for every graph, the
+default graph likewise, and ``DROP SILENT GRAPH`` for the migkg graphs the generation no longer
+has; Oxigraph server runs one update request as one transaction, so every query sees the old
+version or the new one, never a mix (``tests/test_remote_store.py`` reads while publishing).
+The request carries the whole dataset (about 4 MB for the real one, ~120 bytes a triple, the
+merge included), so it suits datasets that fit in the engine's memory at once; the data in it
+is Oxigraph's N-Triples serialisation (N-Triples terms are SPARQL terms), never formatted by
+hand. Graphs of the migkg namespace (``{MIGKG}graph/``) that the new generation no longer has
+are deleted last (per graph) or in the same request (atomic); other graphs on the engine are
+left alone.
 
 Then every graph's triple count (``SELECT (COUNT(*) ...) { GRAPH <g> { ... } }``) and the
 default graph's are compared with the generation's; any difference fails the command (exit 1)
@@ -59,7 +67,13 @@ from .. import generations as gens
 from ..namespaces import MIGKG
 from .remote import public_url
 
-__all__ = ["PublishError", "Published", "publish_generation", "query_url_for"]
+__all__ = [
+    "PublishError",
+    "Published",
+    "publish_generation",
+    "query_url_for",
+    "replacement_update",
+]
 
 _TIMEOUT = (10.0, 600.0)
 _NT = "application/n-triples"
@@ -80,12 +94,39 @@ class Published:
     removed: list[str] = field(default_factory=list)
 
 
-def query_url_for(gsp_url: str) -> str:
-    """The query URL beside a Graph Store URL by Oxigraph server's layout (``/store`` →
-    ``/query``); other engines pass their query URL explicitly."""
+def query_url_for(gsp_url: str, operation: str = "query") -> str:
+    """The query (or ``update``) URL beside a Graph Store URL by Oxigraph server's layout
+    (``/store`` → ``/query``, ``/update``); other engines pass theirs explicitly."""
     parts = urlsplit(gsp_url)
-    path = parts.path.rsplit("/", 1)[0] + "/query"
+    path = parts.path.rsplit("/", 1)[0] + "/" + operation
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
+
+
+def replacement_update(graphs: Mapping[str, list], merge: list | None, removed) -> bytes:
+    """One SPARQL 1.1 Update request replacing every graph of ``graphs``, the default graph
+    with ``merge`` (None: left alone) and dropping ``removed``: ``DROP SILENT`` then ``INSERT
+    DATA`` of Oxigraph's N-Triples of each, in a request the engine applies atomically."""
+    operations: list[bytes] = []
+
+    def replace(graph: str | None, triples: list) -> None:
+        target = b"GRAPH " + _iri(graph) if graph else b"DEFAULT"
+        operations.append(b"DROP SILENT " + target)
+        if triples:
+            body = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES)
+            if graph:
+                body = b"GRAPH " + _iri(graph) + b" {\n" + body + b"}"
+            operations.append(b"INSERT DATA {\n" + body + b"\n}")
+
+    for name in sorted(graphs):
+        replace(name, graphs[name])
+    operations += [b"DROP SILENT GRAPH " + _iri(name) for name in sorted(removed)]
+    if merge is not None:
+        replace(None, merge)
+    return b" ;\n".join(operations) + b"\n"
+
+
+def _iri(name: str) -> bytes:
+    return str(ox.NamedNode(name)).encode("utf-8")
 
 
 def split_graphs(nquads: bytes) -> tuple[dict[str, list], list]:
@@ -171,6 +212,21 @@ class _Engine:
                 f"{response.text.strip()[:300]}"
             )
 
+    def update(self, url: str, request: bytes) -> None:
+        what = f"the update ({len(request):,} bytes)"
+        response = self._call(
+            "POST",
+            what,
+            url=url,
+            data=request,
+            headers={"Content-Type": "application/sparql-update; charset=utf-8"},
+        )
+        if response.status_code not in (200, 204):
+            raise PublishError(
+                f"{what}: the engine's update URL {public_url(url)} answered HTTP "
+                f"{response.status_code}: {response.text.strip()[:300]}"
+            )
+
     def delete(self, graph: str) -> None:
         response = self._call("DELETE", f"DELETE <{graph}>", url=self.gsp, params={"graph": graph})
         if response.status_code not in (200, 204, 404):
@@ -218,10 +274,14 @@ def publish_generation(
     password: str = "",
     progress: Callable[[str], None] | None = None,
     union_default_graph: bool = False,
+    atomic: bool = False,
+    update_url: str | None = None,
 ) -> Published:
     """Load ``generation_dir`` (a verified generation) into the engine at ``gsp_url`` and
     verify the counts; see the module docstring. ``union_default_graph``: the engine's default
-    graph is the union of its graphs; the merge is not written and not counted.
+    graph is the union of its graphs; the merge is not written and not counted. ``atomic``:
+    the whole replacement in one SPARQL Update request to ``update_url`` (default: beside
+    ``gsp_url``, Oxigraph server's ``/update``).
 
     :raises PublishError: the engine is unreachable, refused a graph, or its counts differ.
     :raises GenerationError: the generation does not match its ``meta.json``.
@@ -240,18 +300,29 @@ def publish_generation(
             f"{generation.meta['triples']}: rebuild the generation"
         )
     before = engine.graph_names()
-    for name in sorted(graphs):
-        engine.put(name, graphs[name])
-        say(f"loaded <{name}>: {expected[name]} triples")
-    if union_default_graph:
-        say("the default graph is the engine's union of its graphs: the merge not written")
-    else:
-        engine.put(None, merge)
-        say(f"loaded the default graph (the merge): {expected[None]} triples")
     removed = sorted(g for g in before - set(graphs) if g.startswith(GRAPH_NAMESPACE))
-    for name in removed:
-        engine.delete(name)
-        say(f"removed <{name}> (not in this generation)")
+    if atomic:
+        target = update_url or query_url_for(gsp_url, "update")
+        request = replacement_update(graphs, None if union_default_graph else merge, removed)
+        engine.update(_plain(target)[0], request)
+        say(
+            f"replaced {len(graphs)} graphs"
+            + ("" if union_default_graph else " and the default graph")
+            + (f", dropped {len(removed)}" if removed else "")
+            + f" in one update request ({len(request):,} bytes)"
+        )
+    else:
+        for name in sorted(graphs):
+            engine.put(name, graphs[name])
+            say(f"loaded <{name}>: {expected[name]} triples")
+        if union_default_graph:
+            say("the default graph is the engine's union of its graphs: the merge not written")
+        else:
+            engine.put(None, merge)
+            say(f"loaded the default graph (the merge): {expected[None]} triples")
+        for name in removed:
+            engine.delete(name)
+            say(f"removed <{name}> (not in this generation)")
     wrong = []
     for name, count in expected.items():
         found = engine.count(name)
