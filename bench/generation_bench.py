@@ -184,7 +184,7 @@ def first_requests(
     }
     results: dict[str, dict] = {}
     for kind, pick in kinds.items():
-        firsts, laters = [], []
+        firsts, idle_laters, laters = [], [], []
         for _ in range(restarts):
             port = free_port()
             log = workdir / "first.log"
@@ -194,6 +194,11 @@ def first_requests(
                 url = f"http://127.0.0.1:{port}"
                 path, accept = pick()
                 firsts.append(_get(url + path, accept))
+                # the same kind again after the same idle time: this machine pages out memory
+                # left idle (DAMON reclaim), so any request after seconds of idle costs more
+                time.sleep(settle)
+                path, accept = pick()
+                idle_laters.append(_get(url + path, accept))
                 for _ in range(20):
                     path, accept = pick()
                     laters.append(_get(url + path, accept))
@@ -202,6 +207,7 @@ def first_requests(
         results[kind] = {
             "first_median_ms": round(statistics.median(firsts), 1),
             "first_max_ms": round(max(firsts), 1),
+            "later_after_idle_median_ms": round(statistics.median(idle_laters), 1),
             "later_median_ms": round(statistics.median(laters), 1),
         }
     return results
@@ -244,11 +250,14 @@ def markdown(report: dict) -> str:
     kinds = list(report["runs"][0]["first_request"])
     for kind in kinds:
         cells = [
-            f"{r['first_request'][kind]['first_median_ms']} ms "
-            f"(later {r['first_request'][kind]['later_median_ms']} ms)"
+            f"{r['first_request'][kind]['first_median_ms']} ms (later, after the same idle: "
+            f"{r['first_request'][kind]['later_after_idle_median_ms']} ms; back to back: "
+            f"{r['first_request'][kind]['later_median_ms']} ms)"
             for r in report["runs"]
         ]
         lines.append(f"| first request: {kind} | " + " | ".join(cells) + " |")
+    if any("crawl" not in r for r in report["runs"]):
+        return "\n".join(lines)
     cells = [
         f"{r['crawl']['pages_per_s']} pages/s (median {r['crawl']['median_ms']} ms, "
         f"p95 {r['crawl']['p95_ms']} ms, {r['crawl']['errors']} errors)"
@@ -271,6 +280,7 @@ def main() -> None:
         help="seconds after a worker boots, before the first request",
     )
     parser.add_argument("--markdown", action="store_true")
+    parser.add_argument("--no-crawl", action="store_true", help="first requests only")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="generation-bench-"))
     report: dict = {"dataset": str(args.dataset), "runs": []}
@@ -288,7 +298,8 @@ def main() -> None:
         report["pages"] = {k: len(v) for k, v in paths.items()}
         for item in checkouts:
             run = {"label": item.label}
-            run["crawl"] = crawl(item, urls, args.seconds, workdir)
+            if not args.no_crawl:
+                run["crawl"] = crawl(item, urls, args.seconds, workdir)
             run["first_request"] = first_requests(item, paths, args.restarts, workdir, args.settle)
             report["runs"].append(run)
             print(json.dumps(run), file=sys.stderr, flush=True)

@@ -404,3 +404,21 @@ def test_a_new_worker_warms_up_before_its_first_request_and_logs_none_of_it(make
     with caplog.at_level("INFO", logger="migkg.access"):
         assert app.test_client().get("/healthz").status_code == 200
     assert len([r for r in caplog.records if r.name == "migkg.access"]) == 1
+
+
+@pytest.mark.server
+def test_a_gunicorn_worker_also_warms_through_its_own_request_path_unlogged(start_server):
+    """Before taking connections each worker sends a few requests through gunicorn's own
+    handler (parser, WSGI environ, response writer: what the test-client warm-up cannot reach);
+    none of them reaches the access log, which logs the readiness probe only."""
+    server = start_server(ACCESS_LOG=True, WORKERS=2)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and server.log().count("warmed through gunicorn") < 2:
+        time.sleep(0.2)
+    assert server.log().count("warmed through gunicorn: 4 of 4 requests answered") == 2
+    paths = [
+        json.loads(line)["path"]
+        for line in server.log().splitlines()
+        if line.startswith("{") and '"path"' in line
+    ]
+    assert paths and set(paths) == {"/healthz"}, paths

@@ -101,7 +101,9 @@ class EmbeddedStore:
         return BoundStore(self, generation, dict(meta) if meta else None)
 
     def warm(self, generation: str) -> int:
-        """Start every query process and have it open ``generation`` now; how many did."""
+        """Start every query process and have it open ``generation`` now, and open it for the
+        proven requests answered in this process; how many query processes did."""
+        self.inprocess.warm(generation)
         return sum(
             pool.warm((generation, ("ping",)), self.timeout) for pool in self._pools.values()
         )

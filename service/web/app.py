@@ -118,7 +118,13 @@ def _start_timer():
 def _log_access(response):
     from flask import g, request
 
-    if not access_log.isEnabledFor(logging.INFO) or request.environ.get("migkg.warmup"):
+    from .warmup import WARMUP_ENVIRON, warming
+
+    if (
+        not access_log.isEnabledFor(logging.INFO)
+        or request.environ.get(WARMUP_ENVIRON)
+        or warming.is_set()
+    ):
         return response
     entry = {
         "method": request.method,

@@ -26,7 +26,7 @@ __all__ = ["run", "gunicorn_options"]
 def gunicorn_options(config: dict[str, Any]) -> dict[str, Any]:
     """gunicorn settings derived from the configuration."""
     threads = max(1, int(config.get("WORKER_THREADS", 1)))
-    return {
+    options = {
         "bind": f"{config['HOST']}:{config['PORT']}",
         "workers": max(1, int(config["WORKERS"])),
         "worker_class": "gthread" if threads > 1 else "sync",
@@ -42,6 +42,12 @@ def gunicorn_options(config: dict[str, Any]) -> dict[str, Any]:
         "preload_app": False,
         "proc_name": "migkg",
     }
+    if config.get("WARMUP", True):
+        from .warmup import warm_worker
+
+        # through gunicorn's own request path once, before the worker takes connections
+        options["post_worker_init"] = warm_worker
+    return options
 
 
 def _configure_logging() -> None:
