@@ -77,14 +77,22 @@ end
 """
 
 
-def _wait_booted(log: Path, process, workers: int, settle: float, timeout: float = 600) -> None:
-    """Wait until gunicorn has booted ``workers`` workers, then ``settle`` seconds for their
-    app factories to finish, without sending a request (which would be the first)."""
+def _wait_booted(
+    log: Path,
+    process,
+    workers: int,
+    settle: float,
+    timeout: float = 600,
+    marker: str = "Booting worker",
+) -> None:
+    """Wait until ``workers`` workers have logged ``marker`` (booted; or, with "warmed through
+    gunicorn", done with their warm-up and about to take connections), then ``settle`` seconds,
+    without sending a request (which would be the first)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"server exited: {log.read_text(errors='replace')[-2000:]}")
-        if log.read_text(errors="replace").count("Booting worker") >= workers:
+        if log.read_text(errors="replace").count(marker) >= workers:
             time.sleep(settle)
             return
         time.sleep(0.05)
@@ -103,8 +111,11 @@ def _get(url: str, accept: str = "text/html") -> float:
 class Checkout:
     """A way to serve the dataset: this checkout (generations) or a baseline commit."""
 
-    def __init__(self, label: str, root: Path, env: dict[str, str]):
+    def __init__(
+        self, label: str, root: Path, env: dict[str, str], ready_marker: str = "Booting worker"
+    ):
         self.label, self.root, self.env = label, root, env
+        self.ready_marker = ready_marker  # the log line of a worker ready for its first request
 
     def serve(self, port: int, log: Path, **settings) -> subprocess.Popen:
         env = dict(os.environ, **self.env, MIGKG_PORT=str(port), MIGKG_HOST="127.0.0.1")
@@ -128,7 +139,7 @@ def current_checkout(dataset: Path, workdir: Path) -> tuple[Checkout, dict]:
     generation, _ = publish((dataset / "dataset.nq").read_bytes(), root)
     seconds = time.perf_counter() - started
     env = {"MIGKG_GENERATIONS_DIR": str(root), "MIGKG_STATE_DIR": str(workdir / "state")}
-    return Checkout("this checkout", ROOT, env), {
+    return Checkout("this checkout", ROOT, env, "warmed through gunicorn"), {
         "publish_seconds": round(seconds, 1),
         "triples": generation.meta["triples"],
         "catalogue": generation.meta["catalogue"],
@@ -190,7 +201,7 @@ def first_requests(
             log = workdir / "first.log"
             process = checkout.serve(port, log, WORKERS=1, PAGE_CACHE_SIZE=0)
             try:
-                _wait_booted(log, process, 1, settle)
+                _wait_booted(log, process, 1, settle, marker=checkout.ready_marker)
                 url = f"http://127.0.0.1:{port}"
                 path, accept = pick()
                 firsts.append(_get(url + path, accept))
