@@ -96,15 +96,39 @@ class OxigraphServer:
 
     def count(self, graph: str | None = None) -> int:
         """Triples of ``graph`` (None: the default graph), asked of the server itself."""
-        pattern = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
-        answer = requests.post(
-            self.query_url,
-            data={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"},
-            headers={"Accept": "application/sparql-results+json"},
-            timeout=30,
-        )
-        answer.raise_for_status()
-        return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+        return sparql_count(self.query_url, graph)
+
+
+def sparql_count(query_url: str, graph: str | None = None) -> int:
+    """Triples of ``graph`` (None: the default graph) as the endpoint at ``query_url`` counts."""
+    pattern = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
+    answer = requests.post(
+        query_url,
+        data={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"},
+        headers={"Accept": "application/sparql-results+json"},
+        timeout=30,
+    )
+    answer.raise_for_status()
+    return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+
+
+def publish_cli(
+    gsp_url: str, root: Path, *extra: str, credentials: tuple[str, str] | None = None
+) -> subprocess.CompletedProcess:
+    """``migkg publish --to gsp_url --generations root *extra``, as a user runs it, with none
+    of the ``MIGKG_STORE*`` settings of this environment (``credentials``: user, password)."""
+    env = environment_without(("MIGKG_STORE", "MIGKG_STORE_GSP", "MIGKG_STORE_UPDATE"))
+    if credentials:
+        env.update({"MIGKG_STORE_USER": credentials[0], "MIGKG_STORE_PASSWORD": credentials[1]})
+    return subprocess.run(
+        [sys.executable, "-m", "service.cli", "publish", "--to", gsp_url]
+        + ["--generations", str(root), *extra],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def environment_without(names: tuple[str, ...]) -> dict[str, str]:

@@ -17,7 +17,6 @@ import json
 import logging
 import re
 import subprocess
-import sys
 import threading
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,7 +27,7 @@ import pytest
 import requests
 from bs4 import BeautifulSoup
 from kgsupport import built_generations
-from oxigraph_server import OxigraphServer, environment_without
+from oxigraph_server import OxigraphServer, publish_cli
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
@@ -43,17 +42,7 @@ GRAPH = MIGKG + "graph/"
 
 def publish(engine: OxigraphServer, root: Path, *extra: str) -> subprocess.CompletedProcess:
     """``migkg publish --to`` the engine's Graph Store URL, as a user runs it."""
-    env = environment_without(("MIGKG_STORE", "MIGKG_STORE_GSP", "MIGKG_STORE_UPDATE"))
-    env.update({"MIGKG_STORE_USER": USER, "MIGKG_STORE_PASSWORD": SECRET})
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", "publish", "--to", engine.gsp_url, *extra]
-        + ["--generations", str(root)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    return publish_cli(engine.gsp_url, root, *extra, credentials=(USER, SECRET))
 
 
 def put_graph(engine: OxigraphServer, graph: str, ntriples: str) -> None:

@@ -33,8 +33,6 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -42,7 +40,7 @@ import pytest
 import requests
 from kgsupport import built_generations
 from netsupport import Nginx, free_port
-from oxigraph_server import OxigraphServer, environment_without
+from oxigraph_server import OxigraphServer, publish_cli
 
 pytestmark = pytest.mark.server
 
@@ -115,16 +113,7 @@ def differences(before: dict, after: dict) -> set[str]:
 
 def publish(engine: OxigraphServer, root: Path) -> None:
     """``migkg publish --to`` the engine's Graph Store URL, as a user runs it."""
-    env = environment_without(("MIGKG_STORE", "MIGKG_STORE_GSP", "MIGKG_STORE_UPDATE"))
-    done = subprocess.run(
-        [sys.executable, "-m", "service.cli", "publish", "--to", engine.gsp_url, "--quiet"]
-        + ["--generations", str(root)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = publish_cli(engine.gsp_url, root, "--quiet")
     assert done.returncode == 0, done.stderr
 
 

@@ -2,7 +2,7 @@
 started on loopback ports by the test (``tests/virtuoso_server.py``), the real built
 generation loaded with ``migkg publish --to <its Graph Store URL> --union-default-graph``,
 then the service over ``STORE`` = Virtuoso's ``/sparql`` compared with the embedded store:
-the researcher questions of ``test_researcher_queries.py``, every example query, the row cap,
+the researcher questions (``researcher_questions.py``), every example query, the row cap,
 the entity pages (HTML and Turtle), and the engine going down (503).
 
 Where Virtuoso answers differently, the difference is asserted as it is, with its reason
@@ -20,18 +20,17 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections import Counter
 from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-import test_researcher_queries as researcher
 from bs4 import BeautifulSoup
 from kgsupport import BASE, PREFIXES, built_generations
-from oxigraph_server import environment_without
+from oxigraph_server import publish_cli
 from rdflib import Graph
 from rdflib.compare import isomorphic
+from researcher_questions import GENERAL_INFORMATION, QUESTIONS, general_information_figure
 from virtuoso_server import VirtuosoServer, virtuoso_installed
 
 from service.web.sparql import load_examples
@@ -95,16 +94,13 @@ def engine(tmp_path_factory):
 
 def publish(engine: VirtuosoServer, root: Path, *extra: str) -> subprocess.CompletedProcess:
     """``migkg publish --to`` Virtuoso's Graph Store URL (Digest as dba), as a user runs it."""
-    env = environment_without(("MIGKG_STORE", "MIGKG_STORE_GSP", "MIGKG_STORE_UPDATE"))
-    env.update({"MIGKG_STORE_USER": engine.user, "MIGKG_STORE_PASSWORD": engine.password})
-    return subprocess.run(
-        [sys.executable, "-m", "service.cli", "publish", "--to", engine.gsp_url]
-        + ["--query-url", engine.query_url, "--generations", str(root), *extra],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    return publish_cli(
+        engine.gsp_url,
+        root,
+        "--query-url",
+        engine.query_url,
+        *extra,
+        credentials=(engine.user, engine.password),
     )
 
 
@@ -183,12 +179,12 @@ def _engine_select(remote):
 
 #: Researcher questions Virtuoso answers differently, and why.
 KNOWN_QUESTIONS = {
-    "test_a_query_by_calendar_year_can_leave_out_vague_periods": (
+    "a_query_by_calendar_year_can_leave_out_vague_periods": (
         "Virtuoso writes xsd:boolean values in SELECT results with the lexical form 1 / 0, "
         'not the literal as loaded ("true"): the same value (XML Schema allows both), another '
         "RDF term (test_booleans_come_back_as_1_or_0)"
     ),
-    "test_laws_with_adoption_and_amendment_years": (
+    "laws_with_adoption_and_amendment_years": (
         "union default graph: the laws' eli:is_realized_by and eli:title are stated by both "
         "documents' graphs, so each law comes 8 times (24 rows, not 3)"
     ),
@@ -196,24 +192,22 @@ KNOWN_QUESTIONS = {
 
 
 def _questions():
-    for name in sorted(dir(researcher)):
-        if name.startswith("test_") and name != "test_general_information_figure":
-            reason = KNOWN_QUESTIONS.get(name)
-            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
-            yield pytest.param(name, id=name.removeprefix("test_"), marks=marks)
+    for name in sorted(QUESTIONS):
+        reason = KNOWN_QUESTIONS.get(name)
+        marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        yield pytest.param(name, id=name, marks=marks)
 
 
 @pytest.mark.parametrize("name", list(_questions()))
-def test_researcher_questions_have_the_same_answers_on_virtuoso(remote, monkeypatch, name):
-    """Each test of test_researcher_queries.py, its assertions unchanged, asked of Virtuoso."""
-    monkeypatch.setattr(researcher, "select", _engine_select(remote))
-    getattr(researcher, name)()
+def test_researcher_questions_have_the_same_answers_on_virtuoso(remote, name):
+    """Each researcher question (tests/researcher_questions.py), its assertions unchanged,
+    asked of Virtuoso."""
+    QUESTIONS[name](_engine_select(remote))
 
 
-@pytest.mark.parametrize("case", researcher.GENERAL_INFORMATION, ids=lambda c: "-".join(c[:2]))
-def test_general_information_figures_on_virtuoso(remote, monkeypatch, case):
-    monkeypatch.setattr(researcher, "select", _engine_select(remote))
-    researcher.test_general_information_figure(*case)
+@pytest.mark.parametrize("case", GENERAL_INFORMATION, ids=lambda c: "-".join(c[:2]))
+def test_general_information_figures_on_virtuoso(remote, case):
+    general_information_figure(_engine_select(remote), *case)
 
 
 def _example_cases():

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import requests
 from netsupport import free_port, stop_group
+from oxigraph_server import sparql_count
 
 VIRTUOSO = shutil.which("virtuoso-t") or "/usr/bin/virtuoso-t"
 ISQL = shutil.which("isql-vt") or "/usr/bin/isql-vt"
@@ -238,15 +239,7 @@ class VirtuosoServer:
 
     def count(self, graph: str | None = None) -> int:
         """Triples of ``graph`` (None: the default graph, Virtuoso's union), asked of the server."""
-        pattern = f"GRAPH <{graph}> {{ ?s ?p ?o }}" if graph else "?s ?p ?o"
-        answer = requests.post(
-            self.query_url,
-            data={"query": f"SELECT (COUNT(*) AS ?n) WHERE {{ {pattern} }}"},
-            headers={"Accept": "application/sparql-results+json"},
-            timeout=30,
-        )
-        answer.raise_for_status()
-        return int(answer.json()["results"]["bindings"][0]["n"]["value"])
+        return sparql_count(self.query_url, graph)
 
 
 def start_with_generation(generation_dir: Path, directory: Path) -> VirtuosoServer:
