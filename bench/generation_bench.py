@@ -131,9 +131,16 @@ class Checkout:
             )
 
 
-def current_checkout(dataset: Path, workdir: Path) -> tuple[Checkout, dict]:
+def current_checkout(
+    dataset: Path, workdir: Path, generations: Path | None = None
+) -> tuple[Checkout, dict]:
     from service.build.generation import publish
 
+    if generations is not None:  # published before (by this checkout's build)
+        env = {"MIGKG_GENERATIONS_DIR": str(generations), "MIGKG_STATE_DIR": str(workdir / "state")}
+        return Checkout("this checkout", ROOT, env, "warmed through gunicorn"), {
+            "published_before": str(generations)
+        }
     root = workdir / "generations"
     started = time.perf_counter()
     generation, _ = publish((dataset / "dataset.nq").read_bytes(), root)
@@ -224,10 +231,10 @@ def first_requests(
     return results
 
 
-def crawl(checkout: Checkout, urls: list[str], seconds: int, workdir: Path) -> dict:
+def crawl(checkout: Checkout, urls: list[str], seconds: int, workdir: Path, **settings) -> dict:
     port = free_port()
     log = workdir / "crawl.log"
-    process = checkout.serve(port, log, PAGE_CACHE_SIZE=0)
+    process = checkout.serve(port, log, PAGE_CACHE_SIZE=0, **settings)
     try:
         _wait_booted(log, process, 2, 5.0)
         deadline = time.monotonic() + 300
@@ -258,7 +265,7 @@ def markdown(report: dict) -> str:
         "| | " + " | ".join(r["label"] for r in report["runs"]) + " |",
         "|---|" + "---:|" * len(report["runs"]),
     ]
-    kinds = list(report["runs"][0]["first_request"])
+    kinds = list(report["runs"][0].get("first_request", {}))
     for kind in kinds:
         cells = [
             f"{r['first_request'][kind]['first_median_ms']} ms (later, after the same idle: "
@@ -275,6 +282,14 @@ def markdown(report: dict) -> str:
         for r in report["runs"]
     ]
     lines.append("| crawler, memo off, 16 connections | " + " | ".join(cells) + " |")
+    for r in report["runs"]:
+        if "crawl_live" in r:
+            live = r["crawl_live"]
+            lines.append(
+                f"| crawler, same, `PAGE_MATERIALISED=0` ({r['label']}) | "
+                f"{live['pages_per_s']} pages/s (median {live['median_ms']} ms, "
+                f"p95 {live['p95_ms']} ms, {live['errors']} errors) |"
+            )
     return "\n".join(lines)
 
 
@@ -292,11 +307,23 @@ def main() -> None:
     )
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--no-crawl", action="store_true", help="first requests only")
+    parser.add_argument("--no-first", action="store_true", help="the crawler only")
+    parser.add_argument(
+        "--generations",
+        type=Path,
+        default=None,
+        help="a generations folder this checkout published before (no new publication)",
+    )
+    parser.add_argument(
+        "--compare-live",
+        action="store_true",
+        help="also crawl with PAGE_MATERIALISED=0 (observation pages ask the store)",
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="generation-bench-"))
     report: dict = {"dataset": str(args.dataset), "runs": []}
     try:
-        checkout, published = current_checkout(args.dataset, workdir)
+        checkout, published = current_checkout(args.dataset, workdir, args.generations)
         report["publish"] = published
         checkouts = [checkout]
         if args.baseline:
@@ -311,7 +338,14 @@ def main() -> None:
             run = {"label": item.label}
             if not args.no_crawl:
                 run["crawl"] = crawl(item, urls, args.seconds, workdir)
-            run["first_request"] = first_requests(item, paths, args.restarts, workdir, args.settle)
+                if args.compare_live and item is checkout:
+                    run["crawl_live"] = crawl(
+                        item, urls, args.seconds, workdir, PAGE_MATERIALISED=0
+                    )
+            if not args.no_first:
+                run["first_request"] = first_requests(
+                    item, paths, args.restarts, workdir, args.settle
+                )
             report["runs"].append(run)
             print(json.dumps(run), file=sys.stderr, flush=True)
     finally:

@@ -89,3 +89,12 @@ CREATE TABLE figure_key (
   obs TEXT PRIMARY KEY,
   key TEXT NOT NULL
 ) WITHOUT ROWID;
+
+-- The rows of an observation page's queries (pages/outgoing, pages/incoming, pages/observation),
+-- as Oxigraph's SPARQL JSON bindings of each, zlib-compressed JSON
+-- {"outgoing": [binding, ...], "incoming": [...], "observation": [...]}
+-- (service/build/page_rows.py): the page reads them instead of asking the store.
+CREATE TABLE page_rows (
+  iri  TEXT PRIMARY KEY,
+  rows BLOB NOT NULL
+) WITHOUT ROWID;

@@ -136,6 +136,10 @@ DEFAULTS: dict[str, Any] = {
     # Entity pages: rendered responses memoised per dataset version and worker (entries;
     # 0 renders every request).
     "PAGE_CACHE_SIZE": 2048,
+    # Observation pages read their statements, references and provenance from the rows the
+    # build materialised in the catalogue (service/build/page_rows.py) rather than asking the
+    # store (False: ask the store, as every other page does; the tests compare both).
+    "PAGE_MATERIALISED": True,
     # Indicator and country pages with more figures than this are faceted: an index of their
     # areas (sections) and the figures of one of them, chosen by ?area= (?section=).
     "PAGE_MAX_FIGURES": 500,
@@ -188,7 +192,7 @@ _INT_KEYS = {
     "UPDATE_ATTEMPTS",
     "VALIDATION_PROCESSES",
 }
-_BOOL_KEYS = {"ACCESS_LOG", "WARMUP"}
+_BOOL_KEYS = {"ACCESS_LOG", "WARMUP", "PAGE_MATERIALISED"}
 _FLOAT_KEYS = {
     "QUERY_TIMEOUT",
     "CLIENT_QUERY_SECONDS",

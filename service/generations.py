@@ -60,7 +60,7 @@ __all__ = [
 #: The layout and file formats of a generation; raised whenever what the build writes changes
 #: (a table added to the catalogue, a file renamed), so that a server refuses a generation it
 #: cannot read and the build does not take an older one for "unchanged".
-FORMAT = 2  # 2: the catalogue's note table
+FORMAT = 3  # 2: the catalogue's note table; 3: its page_rows table
 
 META = "meta.json"
 STORE = "store"

@@ -42,7 +42,7 @@ def create_app(config: Mapping[str, Any] | None = None):
 
     from ..config import load_config
     from ..store import open_engine
-    from . import downloads, pages, sparql
+    from . import downloads, pages, site, sparql
     from .current import CurrentGeneration
     from .errors import register_error_handlers
     from .fairshare import FairShare
@@ -70,6 +70,7 @@ def create_app(config: Mapping[str, Any] | None = None):
     app.register_blueprint(sparql.bp)
     app.register_blueprint(downloads.bp)
     pages.init_app(app)  # entity pages, search, downloads; "/" is its home page
+    site.init_app(app)
     app.after_request(_cors)
     if settings["ACCESS_LOG"]:
         app.before_request(_start_timer)

@@ -9,10 +9,12 @@ generation never changes once published, so SQLite need not lock or check it.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 import threading
 import time
+import zlib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -46,6 +48,9 @@ class Catalog:
     index: NameIndex | None = None
     seconds: float = 0.0
     connect: Callable[[], sqlite3.Connection] | None = None
+    #: labelled links already made (:meth:`service.web.pages.view.View.link`), shared by
+    #: every page of this generation in this worker: (root, IRI) -> (markup, label, note)
+    links: dict[tuple[str, str], tuple] = field(default_factory=dict, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def label(self, iri: str) -> str:
@@ -62,14 +67,31 @@ class Catalog:
         """Figures of ``iri`` counted at build time (``indicator``, ``country``, ``source``)."""
         return self.figure_counts.get((iri, count_kind), 0)
 
-    def rivals(self, iri: str, limit: int = 50) -> list[tuple]:
-        """The other observations with all ten dimensions equal to those of ``iri`` (the same
-        figure from other sources), as rows of the ``rival`` table without its key."""
+    def _connection(self) -> sqlite3.Connection | None:
+        """This thread's connection to the catalogue file (None: a catalogue without one)."""
         if self.connect is None:
-            return []
+            return None
         connection = getattr(self._local, "connection", None)
         if connection is None:
             connection = self._local.connection = self.connect()
+        return connection
+
+    def page_rows(self, iri: str) -> dict[str, list[dict]] | None:
+        """The SPARQL JSON bindings of the page queries the build materialised for ``iri``
+        (``{"outgoing": [...], "incoming": [...], "observation": [...]}``,
+        :mod:`service.build.page_rows`), or None when it did not."""
+        connection = self._connection()
+        if connection is None:
+            return None
+        found = connection.execute("SELECT rows FROM page_rows WHERE iri = ?", (iri,)).fetchone()
+        return json.loads(zlib.decompress(found[0])) if found else None
+
+    def rivals(self, iri: str, limit: int = 50) -> list[tuple]:
+        """The other observations with all ten dimensions equal to those of ``iri`` (the same
+        figure from other sources), as rows of the ``rival`` table without its key."""
+        connection = self._connection()
+        if connection is None:
+            return []
         return connection.execute(
             "SELECT obs, value_kind, value, value_lang, value_datatype, published_kind, "
             "published, published_lang, published_datatype, source, publication FROM rival "

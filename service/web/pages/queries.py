@@ -26,7 +26,16 @@ from ... import queries
 from ...iris import is_safe_iri
 from ...store import Store
 
-__all__ = ["load_query", "bind", "Term", "Rows", "select", "select_capped"]
+__all__ = [
+    "load_query",
+    "bind",
+    "Term",
+    "Rows",
+    "rows_of",
+    "select",
+    "capped",
+    "select_capped",
+]
 
 
 def load_query(name: str) -> str:
@@ -135,16 +144,25 @@ class Rows:
         return len(self.rows)
 
 
+def rows_of(bindings: Iterable[dict], truncated: bool = False) -> Rows:
+    """SPARQL JSON ``bindings`` (https://www.w3.org/TR/sparql11-results-json/) as rows."""
+    return Rows(
+        [{name: _term(value) for name, value in row.items()} for row in bindings], truncated
+    )
+
+
 def select(store: Store, text: str) -> Rows:
     """Run a SELECT through the store (SPARQL JSON); its rows, truncated when the store cut
     the result at ``MAX_RESULT_ROWS``."""
     result = store.query(text, format="json")
     data = json.loads(result.body)
-    rows = [
-        {name: _term(value) for name, value in row.items()}
-        for row in data.get("results", {}).get("bindings", [])
-    ]
-    return Rows(rows, bool(result.truncated))
+    return rows_of(data.get("results", {}).get("bindings", []), bool(result.truncated))
+
+
+def capped(rows: Rows, cap: int) -> Rows:
+    """The first ``cap`` of ``rows``, truncated when there were more."""
+    cap = max(0, int(cap))
+    return Rows(rows.rows[:cap], rows.truncated or len(rows.rows) > cap)
 
 
 def select_capped(store: Store, name: str, cap: int, /, **values) -> Rows:
@@ -154,5 +172,4 @@ def select_capped(store: Store, name: str, cap: int, /, **values) -> Rows:
     ``VALUES`` clause stays last)."""
     cap = max(0, int(cap))
     text = bind(f"{load_query(name)}\nLIMIT {cap + 1}\n", **values)
-    found = select(store, text)
-    return Rows(found.rows[:cap], found.truncated or len(found.rows) > cap)
+    return capped(select(store, text), cap)

@@ -55,7 +55,10 @@ class IncomingGroup:
 
 
 def group_outgoing(rows: list[dict[str, Term]]) -> list[Statement]:
-    """Rows of outgoing.rq -> one Statement per (predicate, object), its graphs listed."""
+    """Rows of outgoing.rq -> one Statement per (predicate, object), its graphs listed; in
+    (predicate, object) order, graphs and nested statements sorted, so that a page does not
+    depend on the order an engine returns rows in (the build's materialised rows,
+    :mod:`service.build.page_rows`, come from a query over many entities)."""
     found: dict[tuple, Statement] = {}
     for row in rows:
         key = (row["p"].value, row["o"].n3ish())
@@ -68,7 +71,10 @@ def group_outgoing(rows: list[dict[str, Term]]) -> list[Statement]:
             pair = (row["bp"].value, row["bo"])
             if pair not in statement.nested:
                 statement.nested.append(pair)
-    return list(found.values())
+    for statement in found.values():
+        statement.graphs.sort()
+        statement.nested.sort(key=lambda pair: (pair[0], pair[1].n3ish()))
+    return [found[key] for key in sorted(found)]
 
 
 def group_incoming(rows: list[dict[str, Term]], catalog: Catalog) -> list[IncomingGroup]:
@@ -83,7 +89,7 @@ def group_incoming(rows: list[dict[str, Term]], catalog: Catalog) -> list[Incomi
 
 
 def objects(statements: list[Statement], predicate: str) -> list[Term]:
-    """The objects of ``predicate``, in the order stated."""
+    """The objects of ``predicate``, in object order (:func:`group_outgoing`)."""
     return [s.obj for s in statements if s.predicate == predicate]
 
 

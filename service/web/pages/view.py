@@ -51,13 +51,18 @@ def short_iri(iri: str) -> str:
     return iri
 
 
+#: How many labelled links the catalogue of a generation keeps for every page of a worker
+#: (predicates, graphs, indicators, areas, periods, units repeat from page to page: ~70 links
+#: on an observation page, most of them seen on the page before).
+_SHARED_LINKS = 100_000
+
+
 class View:
     """Helpers the templates call: labels, links and literals, every one escaped."""
 
     def __init__(self, catalog: Catalog, scheme: IriScheme):
         self.catalog = catalog
         self.scheme = scheme
-        self._links: dict[str, Markup] = {}  # link(iri) per page: tables repeat their periods
         #: name -> note of the entities linked on this page that carry one (shown at its end)
         self.footnotes: dict[str, str] = {}
 
@@ -83,11 +88,23 @@ class View:
             return Markup("")
         value = iri.value if isinstance(iri, Term) else iri
         if text is None:
-            found = self._links.get(value)
+            key = (self.scheme.root, value)
+            found = self.catalog.links.get(key)
             if found is None:
-                found = self._links[value] = self._link(value, self.catalog.label(value), True)
-            return found
+                shown = self.catalog.label(value)
+                found = (self._link(value, shown, True), shown, self.catalog.notes.get(value))
+                if len(self.catalog.links) >= _SHARED_LINKS:
+                    self.catalog.links.clear()
+                self.catalog.links[key] = found
+            elif found[2] is not None:
+                self.footnotes.setdefault(found[1], found[2])
+            return found[0]
         return self._link(value, text, False)
+
+    def links(self, iris, separator: str = ", ") -> Markup:
+        """:meth:`link` of each of ``iris``, joined by ``separator`` (a list of graphs, types,
+        publications: one call from a template rather than a loop)."""
+        return Markup(escape(separator).join(self.link(iri) for iri in iris))
 
     def _link(self, value: str, shown: str, short_name: bool) -> Markup:
         # f-strings over escape(): the markup of Markup.format without its formatter (figure

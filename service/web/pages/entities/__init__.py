@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 
 from ....iris import IriScheme
 from ...catalogue import Catalog
@@ -38,7 +38,8 @@ def build_entity(
         parameter names nothing on the page.
     """
     store = get_store()
-    subject = read_subject(store, iri, path, catalog, view, limits(), facets)
+    materialised = bool(current_app.config.get("PAGE_MATERIALISED", True))
+    subject = read_subject(store, iri, path, catalog, view, limits(), facets, materialised)
     if source.applies(subject):
         # a source page lists its figures, so "Referenced by" leaves them out
         summaries = [s for s in [source.summary(subject)] if s is not None]

@@ -22,7 +22,7 @@ from ....namespaces import DCT, RDFS, SKOS
 from ....store import Store
 from ...catalogue import Catalog
 from ..limits import Limits
-from ..queries import Term, bind, load_query, select, select_capped
+from ..queries import Term, bind, capped, load_query, rows_of, select, select_capped
 from ..statements import (
     RDF_TYPE,
     IncomingGroup,
@@ -75,6 +75,9 @@ class Subject:
     view: View
     limits: Limits
     facets: Mapping[str, Any] = field(default_factory=dict)
+    #: the rows of its page queries the build materialised (:mod:`service.build.page_rows`:
+    #: SPARQL JSON bindings by query name), or None: the page asks the store
+    stored: Mapping[str, list[dict]] | None = None
 
 
 @dataclass(frozen=True)
@@ -142,23 +145,40 @@ class EntityPage:
 
 
 def read_subject(
-    store: Store, iri: str, path: str, catalog: Catalog, view: View, limits: Limits, facets
+    store: Store,
+    iri: str,
+    path: str,
+    catalog: Catalog,
+    view: View,
+    limits: Limits,
+    facets,
+    materialised: bool = True,
 ) -> Subject:
-    """The entity's outgoing statements (outgoing.rq) and types."""
-    outgoing = group_outgoing(select(store, bind(load_query("outgoing"), entity=iri)))
+    """The entity's outgoing statements (outgoing.rq) and types; with ``materialised``, read
+    from the rows the build stored for it when it did (``PAGE_MATERIALISED``)."""
+    stored = catalog.page_rows(iri) if materialised else None
+    if stored is not None:
+        rows = rows_of(stored["outgoing"])
+    else:
+        rows = select(store, bind(load_query("outgoing"), entity=iri))
+    outgoing = group_outgoing(rows)
     types = frozenset(catalog.types.get(iri, ())) | {
         s.obj.value for s in outgoing if s.predicate == RDF_TYPE
     }
     kind = view.scheme.kind(iri)
-    return Subject(iri, path, kind, types, outgoing, store, catalog, view, limits, dict(facets))
+    return Subject(
+        iri, path, kind, types, outgoing, store, catalog, view, limits, dict(facets), stored
+    )
 
 
 def read_incoming(subject: Subject, query: str, **values: str) -> Incoming:
     """The references to the entity read by ``query`` (incoming*.rq, with ``values`` bound
     besides ``entity``; the first ``PAGE_INCOMING_LIMIT``), grouped."""
-    rows = select_capped(
-        subject.store, query, subject.limits.incoming, entity=subject.iri, **values
-    )
+    cap = subject.limits.incoming
+    if query == "incoming" and subject.stored is not None:
+        rows = capped(rows_of(subject.stored["incoming"]), cap)
+    else:
+        rows = select_capped(subject.store, query, cap, entity=subject.iri, **values)
     return Incoming(group_incoming(rows.rows, subject.catalog), len(rows), rows.truncated)
 
 

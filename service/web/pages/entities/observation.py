@@ -16,7 +16,7 @@ from typing import ClassVar
 
 from ....namespaces import MIG, QB, SDMX_ATTRIBUTE, SDMX_DIMENSION, SDMX_MEASURE
 from ..figures import BREAKDOWN_DIMS, Figure, read_figures, rival_rows
-from ..queries import Term, bind, load_query, select
+from ..queries import Term, bind, load_query, rows_of, select
 from ..statements import first_object, objects
 from .generic import Subject
 
@@ -131,7 +131,10 @@ def _revisions(subject: Subject, rows) -> Revisions:
 def build(subject: Subject) -> ObservationView:
     """The observation's section: its own statements, observation.rq (provenance and
     revisions) and the rivals."""
-    rows = select(subject.store, bind(load_query("observation"), entity=subject.iri))
+    if subject.stored is not None:
+        rows = rows_of(subject.stored["observation"])
+    else:
+        rows = select(subject.store, bind(load_query("observation"), entity=subject.iri))
     outgoing = subject.outgoing
 
     def values(name: str) -> list[str]:
