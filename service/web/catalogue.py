@@ -51,6 +51,9 @@ class Catalog:
     #: labelled links already made (:meth:`service.web.pages.view.View.link`), shared by
     #: every page of this generation in this worker: (root, IRI) -> (markup, label, note)
     links: dict[tuple[str, str], tuple] = field(default_factory=dict, repr=False)
+    #: rows of the statements table already made (:meth:`~.pages.view.View.statement_row`):
+    #: (root, predicate, IRI, graphs...) -> (row, notes of the entities it links)
+    rows: dict[tuple, tuple] = field(default_factory=dict, repr=False)
     _local: threading.local = field(default_factory=threading.local, repr=False)
 
     def label(self, iri: str) -> str:

@@ -50,5 +50,8 @@ _SETTINGS = {"incoming": "PAGE_INCOMING_LIMIT"}
 
 
 def limits() -> Limits:
-    """The limits of the current app."""
-    return Limits.from_config(current_app.config)
+    """The limits of the current app (read from its configuration once)."""
+    found = current_app.extensions.get("kg_limits")
+    if found is None:
+        found = current_app.extensions["kg_limits"] = Limits.from_config(current_app.config)
+    return found

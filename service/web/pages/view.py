@@ -10,6 +10,7 @@ IRI shown as text, so ``javascript:`` never becomes an ``href``). Text reaches t
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 from markupsafe import Markup, escape
 
@@ -18,7 +19,7 @@ from ...namespaces import MIG, PREFIXES, XSD
 from ..catalogue import Catalog
 from .queries import Term
 
-__all__ = ["View", "format_number", "short_iri", "INTEGER_TYPES", "DECIMAL_TYPES"]
+__all__ = ["View", "StatementRow", "format_number", "short_iri", "INTEGER_TYPES", "DECIMAL_TYPES"]
 
 INTEGER_TYPES = frozenset(
     str(XSD[t])
@@ -55,6 +56,16 @@ def short_iri(iri: str) -> str:
 #: (predicates, graphs, indicators, areas, periods, units repeat from page to page: ~70 links
 #: on an observation page, most of them seen on the page before).
 _SHARED_LINKS = 100_000
+
+
+class StatementRow(NamedTuple):
+    """One row of a page's statements table, as HTML: the predicate's link, the object (and the
+    statements of a blank-node object), the graphs stating it."""
+
+    predicate: Markup
+    value: Markup
+    nested: list[tuple[Markup, Markup]]
+    graphs: Markup
 
 
 class View:
@@ -101,10 +112,43 @@ class View:
             return found[0]
         return self._link(value, text, False)
 
+    def statement_row(self, statement) -> StatementRow:
+        """A :class:`~.statements.Statement` as a row of the statements table (made here rather
+        than by ~70 template calls per page: Jinja's call overhead was ~10% of an observation
+        page under gunicorn, py-spy)."""
+        obj = statement.obj
+        key = None
+        if obj.kind == "uri" and not statement.nested:
+            # (predicate, IRI, graphs) repeat from page to page (an observation's dimensions,
+            # data set, sources: ~17 of its ~22 rows): made once per worker and generation
+            key = (self.scheme.root, statement.predicate, obj.value, *statement.graphs)
+            found = self.catalog.rows.get(key)
+            if found is not None:
+                for shown, note in found[1]:
+                    self.footnotes.setdefault(shown, note)
+                return found[0]
+        row = StatementRow(
+            self.link(statement.predicate),
+            self.term(obj),
+            [(self.link(p), self.term(o)) for p, o in statement.nested],
+            self.links(statement.graphs),
+        )
+        if key is not None:
+            notes = [
+                (shown, note)
+                for iri in (statement.predicate, obj.value, *statement.graphs)
+                if (note := self.catalog.notes.get(iri)) is not None
+                for shown in [self.catalog.label(iri)]
+            ]
+            if len(self.catalog.rows) >= _SHARED_LINKS:
+                self.catalog.rows.clear()
+            self.catalog.rows[key] = (row, notes)
+        return row
+
     def links(self, iris, separator: str = ", ") -> Markup:
         """:meth:`link` of each of ``iris``, joined by ``separator`` (a list of graphs, types,
         publications: one call from a template rather than a loop)."""
-        return Markup(escape(separator).join(self.link(iri) for iri in iris))
+        return Markup(str(escape(separator)).join([self.link(iri) for iri in iris]))
 
     def _link(self, value: str, shown: str, short_name: bool) -> Markup:
         # f-strings over escape(): the markup of Markup.format without its formatter (figure

@@ -32,7 +32,7 @@ from ..statements import (
     group_outgoing,
     names,
 )
-from ..view import View
+from ..view import StatementRow, View
 
 __all__ = [
     "Subject",
@@ -138,6 +138,7 @@ class EntityPage:
     description: list[Term]
     jsonld: list[dict]
     outgoing: list[Statement]
+    statements: list[StatementRow]  # the outgoing statements as rows of the table
     incoming: Incoming
     summaries: list[Summary]
     sections: list[SectionView]
@@ -208,6 +209,7 @@ def entity_page(
         description=[s.obj for s in subject.outgoing if s.predicate in DESCRIPTION_PREDICATES],
         jsonld=entity_jsonld(iri, subject.outgoing, catalog),
         outgoing=subject.outgoing,
+        statements=[subject.view.statement_row(s) for s in subject.outgoing],
         incoming=incoming,
         summaries=summaries,
         sections=sections,
