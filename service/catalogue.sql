@@ -90,10 +90,10 @@ CREATE TABLE figure_key (
   key TEXT NOT NULL
 ) WITHOUT ROWID;
 
--- The rows of an observation page's queries (pages/outgoing, pages/incoming, pages/observation),
--- as Oxigraph's SPARQL JSON bindings of each, zlib-compressed JSON
--- {"outgoing": [binding, ...], "incoming": [...], "observation": [...]}
--- (service/build/page_rows.py): the page reads them instead of asking the store.
+-- The rows of the pages' costliest queries (service/build/page_rows.py), per entity: Oxigraph's
+-- SPARQL JSON bindings of each query by its name, as zlib-compressed JSON. An observation's
+-- {"outgoing": [binding, ...], "incoming": [...], "observation": [...]}; a country's
+-- {"country-sections": [...]}. The page reads them instead of asking the store.
 CREATE TABLE page_rows (
   iri  TEXT PRIMARY KEY,
   rows BLOB NOT NULL

@@ -194,7 +194,7 @@ def write_catalogue(store, path: Path, scheme: IriScheme | None = None) -> dict[
             name_count = write_names(connection, names)
             rivals = write_rivals(connection, store)
             pages = write_page_rows(
-                connection, store, (i for i, t in types.items() if _OBSERVATION in t)
+                connection, store, (i for i, t in types.items() if _OBSERVATION in t), countries
             )
             for count_kind in ("indicator", "country", "source"):
                 connection.executemany(

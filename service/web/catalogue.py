@@ -80,9 +80,9 @@ class Catalog:
         return connection
 
     def page_rows(self, iri: str) -> dict[str, list[dict]] | None:
-        """The SPARQL JSON bindings of the page queries the build materialised for ``iri``
-        (``{"outgoing": [...], "incoming": [...], "observation": [...]}``,
-        :mod:`service.build.page_rows`), or None when it did not."""
+        """The SPARQL JSON bindings of the page queries the build materialised for ``iri``, by
+        query name (an observation's ``outgoing``, ``incoming`` and ``observation``; a
+        country's ``country-sections``: :mod:`service.build.page_rows`), or None."""
         connection = self._connection()
         if connection is None:
             return None

@@ -38,7 +38,7 @@ from ..notfound import no_such_facet
 from ..producers import ProducerBlock, read_producer_block
 from ..queries import Term, bind, load_query, select, select_capped
 from ..statements import objects
-from .generic import Subject, Summary
+from .generic import Subject, Summary, stored_or_select
 
 __all__ = [
     "CountryView",
@@ -347,7 +347,7 @@ def _one_section(subject: Subject, section: int | None):
     store, iri, catalog = subject.store, subject.iri, subject.catalog
     counts: dict[tuple[str, str], int] = {}
     terms: dict[tuple[str, str], Term] = {}
-    section_rows = select(store, bind(load_query("country-sections"), entity=iri))
+    section_rows = stored_or_select(store, subject.stored, "country-sections", iri)
     capped = section_rows.truncated
     for row in section_rows:
         key = (row["publication"].value, row["locator"].value)

@@ -42,6 +42,7 @@ __all__ = [
     "SectionView",
     "EntityPage",
     "read_subject",
+    "stored_or_select",
     "read_incoming",
     "entity_page",
 ]
@@ -158,11 +159,7 @@ def read_subject(
     """The entity's outgoing statements (outgoing.rq) and types; with ``materialised``, read
     from the rows the build stored for it when it did (``PAGE_MATERIALISED``)."""
     stored = catalog.page_rows(iri) if materialised else None
-    if stored is not None:
-        rows = rows_of(stored["outgoing"])
-    else:
-        rows = select(store, bind(load_query("outgoing"), entity=iri))
-    outgoing = group_outgoing(rows)
+    outgoing = group_outgoing(stored_or_select(store, stored, "outgoing", iri))
     types = frozenset(catalog.types.get(iri, ())) | {
         s.obj.value for s in outgoing if s.predicate == RDF_TYPE
     }
@@ -172,12 +169,20 @@ def read_subject(
     )
 
 
+def stored_or_select(store: Store, stored: Mapping[str, list] | None, name: str, iri: str):
+    """The rows of page query ``name`` about ``iri``: the ones the build materialised when
+    ``stored`` has them (:attr:`Subject.stored`), else asked of the store."""
+    if stored is not None and name in stored:
+        return rows_of(stored[name])
+    return select(store, bind(load_query(name), entity=iri))
+
+
 def read_incoming(subject: Subject, query: str, **values: str) -> Incoming:
     """The references to the entity read by ``query`` (incoming*.rq, with ``values`` bound
     besides ``entity``; the first ``PAGE_INCOMING_LIMIT``), grouped."""
     cap = subject.limits.incoming
-    if query == "incoming" and subject.stored is not None:
-        rows = capped(rows_of(subject.stored["incoming"]), cap)
+    if query == "incoming" and subject.stored is not None and query in subject.stored:
+        rows = capped(rows_of(subject.stored[query]), cap)
     else:
         rows = select_capped(subject.store, query, cap, entity=subject.iri, **values)
     return Incoming(group_incoming(rows.rows, subject.catalog), len(rows), rows.truncated)

@@ -16,9 +16,9 @@ from typing import ClassVar
 
 from ....namespaces import MIG, QB, SDMX_ATTRIBUTE, SDMX_DIMENSION, SDMX_MEASURE
 from ..figures import BREAKDOWN_DIMS, Figure, read_figures, rival_rows
-from ..queries import Term, bind, load_query, rows_of, select
+from ..queries import Term, bind, load_query
 from ..statements import first_object, objects
-from .generic import Subject
+from .generic import Subject, stored_or_select
 
 __all__ = ["ObservationView", "Provenance", "Revision", "Revisions", "applies", "build"]
 
@@ -131,10 +131,7 @@ def _revisions(subject: Subject, rows) -> Revisions:
 def build(subject: Subject) -> ObservationView:
     """The observation's section: its own statements, observation.rq (provenance and
     revisions) and the rivals."""
-    if subject.stored is not None:
-        rows = rows_of(subject.stored["observation"])
-    else:
-        rows = select(subject.store, bind(load_query("observation"), entity=subject.iri))
+    rows = stored_or_select(subject.store, subject.stored, "observation", subject.iri)
     outgoing = subject.outgoing
 
     def values(name: str) -> list[str]:
