@@ -161,6 +161,22 @@ def baseline_checkout(revision: str, dataset: Path, workdir: Path) -> Checkout:
         check=True,
         capture_output=True,
     )
+    if (tree / "service" / "build" / "generation.py").is_file():
+        # a commit that serves generations: published by its own build code
+        root = workdir / "baseline-generations"
+        script = (
+            "import sys; from pathlib import Path; "
+            "from service.build.generation import publish; "
+            f"publish(Path({str(dataset / 'dataset.nq')!r}).read_bytes(), Path({str(root)!r}))"
+        )
+        subprocess.run([sys.executable, "-c", script], cwd=tree, check=True)
+        env = {
+            "MIGKG_GENERATIONS_DIR": str(root),
+            "MIGKG_STATE_DIR": str(workdir / "baseline-state"),
+        }
+        warmed = (tree / "service" / "web" / "warmup.py").is_file()
+        marker = "warmed through gunicorn" if warmed else "Booting worker"
+        return Checkout(f"baseline {revision}", tree, env, marker)
     env = {
         "MIGKG_DATASET_DIR": str(dataset),
         "MIGKG_STORE_DIR": str(workdir / "baseline-store"),
