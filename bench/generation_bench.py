@@ -167,7 +167,8 @@ def baseline_checkout(revision: str, dataset: Path, workdir: Path) -> Checkout:
         script = (
             "import sys; from pathlib import Path; "
             "from service.build.generation import publish; "
-            f"publish(Path({str(dataset / 'dataset.nq')!r}).read_bytes(), Path({str(root)!r}))"
+            f"publish(Path({str(dataset.resolve() / 'dataset.nq')!r}).read_bytes(), "
+            f"Path({str(root)!r}))"
         )
         subprocess.run([sys.executable, "-c", script], cwd=tree, check=True)
         env = {

@@ -1,7 +1,8 @@
-"""Observation pages read the rows of their queries from the catalogue, where the build
-materialised them (issue 11, point 3; service/build/page_rows.py), and are the same pages as
-the ones that ask the store: compared byte for byte over every observation of the real dataset
-with the producer figures (revisions both ways, Kosovo*'s footnote, rival figures)."""
+"""Observation and country pages read the rows of their costliest queries from the catalogue,
+where the build materialised them (issue 11, point 3; service/build/page_rows.py), and are the
+same pages as the ones that ask the store: compared byte for byte over every observation and
+every country of the real dataset with the producer figures (revisions both ways, Kosovo*'s
+footnote, rival figures, producer blocks, key laws, role assignments, faceted sections)."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def test_the_build_materialises_the_rows_of_every_observation_and_country(datase
     assert {iri for iri, rows in stored.items() if "outgoing" in rows} == expected
     countries = {iri for iri in stored if iri not in expected}
     assert f"{BASE}id/area/kz" in countries and f"{BASE}id/area/al" in countries
-    assert all(set(stored[iri]) == {"country-sections"} for iri in countries)
+    assert all(set(stored[iri]) == set(page_rows.COUNTRY_QUERIES) for iri in countries)
     assert all(set(stored[iri]) == set(page_rows.QUERIES) for iri in expected)
 
 
@@ -80,6 +81,21 @@ def test_every_observation_page_is_the_same_from_the_catalogue_as_from_the_store
         assert ours.data == theirs.data, path
         compared += 1
     assert compared > 400
+
+
+def test_every_country_page_is_the_same_from_the_catalogue_as_from_the_store(
+    dataset, materialised, asked
+):
+    first, second = materialised.test_client(), asked.test_client()
+    countries = [
+        iri for iri, rows in catalogue_rows(dataset).items() if iri not in observations(dataset)
+    ]
+    assert len(countries) > 20
+    for iri in sorted(countries):
+        path = path_of(iri)
+        ours, theirs = first.get(path, headers=HTML), second.get(path, headers=HTML)
+        assert ours.status_code == theirs.status_code == 200, path
+        assert ours.data == theirs.data, path
 
 
 @pytest.mark.parametrize("cap", [0, 1])

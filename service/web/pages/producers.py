@@ -14,12 +14,13 @@ country (a publication about it, ``dct:spatial``).
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ...store import Store
 from ..catalogue import Catalog
 from .figures import Figure
-from .queries import bind, load_query, select
+from .queries import stored_or_select
 
 __all__ = ["ProducerBlock", "ProducerRow", "read_producer_block"]
 
@@ -50,9 +51,12 @@ class ProducerBlock:
     capped: bool
 
 
-def read_producer_block(store: Store, iri: str, catalog: Catalog) -> ProducerBlock:
-    """The block of the country ``iri`` (one query)."""
-    found = select(store, bind(load_query("country-producer-figures"), entity=iri))
+def read_producer_block(
+    store: Store, iri: str, catalog: Catalog, stored: Mapping[str, list] | None = None
+) -> ProducerBlock:
+    """The block of the country ``iri`` (one query; its rows from ``stored`` when the build
+    materialised them, :func:`.queries.stored_or_select`)."""
+    found = stored_or_select(store, stored, "country-producer-figures", iri)
     profile = False
     series: dict[tuple[str, str], list[tuple[Figure, str, str]]] = defaultdict(list)
     seen: set[str] = set()

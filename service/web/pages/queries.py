@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -35,6 +35,8 @@ __all__ = [
     "select",
     "capped",
     "select_capped",
+    "stored_or_select",
+    "stored_or_select_capped",
 ]
 
 
@@ -174,3 +176,22 @@ def select_capped(store: Store, name: str, cap: int, /, **values) -> Rows:
     cap = max(0, int(cap))
     text = bind(f"{load_query(name)}\nLIMIT {cap + 1}\n", **values)
     return capped(select(store, text), cap)
+
+
+def stored_or_select(store: Store, stored: Mapping[str, list] | None, name: str, iri: str) -> Rows:
+    """The rows of page query ``name`` about ``iri``: the ones the build materialised when
+    ``stored`` (the entity's ``page_rows``, :mod:`service.build.page_rows`) has them, else asked
+    of the store."""
+    if stored is not None and name in stored:
+        return rows_of(stored[name])
+    return select(store, bind(load_query(name), entity=iri))
+
+
+def stored_or_select_capped(
+    store: Store, stored: Mapping[str, list] | None, name: str, cap: int, iri: str
+) -> Rows:
+    """:func:`stored_or_select` for a list a page shows in part: the first ``cap`` rows,
+    truncated when there were more (:func:`select_capped`)."""
+    if stored is not None and name in stored:
+        return capped(rows_of(stored[name]), cap)
+    return select_capped(store, name, cap, entity=iri)

@@ -36,9 +36,9 @@ from ..figures import (
 )
 from ..notfound import no_such_facet
 from ..producers import ProducerBlock, read_producer_block
-from ..queries import Term, bind, load_query, select, select_capped
+from ..queries import Term, bind, load_query, select, stored_or_select, stored_or_select_capped
 from ..statements import objects
-from .generic import Subject, Summary, stored_or_select
+from .generic import Subject, Summary
 
 __all__ = [
     "CountryView",
@@ -228,7 +228,7 @@ def build(subject: Subject) -> CountryView:
         count=count,
         capped=capped,
         index=index,
-        producers=read_producer_block(subject.store, iri, catalog),
+        producers=read_producer_block(subject.store, iri, catalog, subject.stored),
         scope_notes=objects(subject.outgoing, _SCOPE_NOTE),
     )
 
@@ -237,8 +237,8 @@ def _roles(subject: Subject) -> tuple[list[RoleHolders], bool, int]:
     """Authorities by role (country-roles.rq), roles and holders by label; whether there were
     more statements than ``PAGE_COUNTRY_ROLES``, and how many were read."""
     catalog = subject.catalog
-    rows = select_capped(
-        subject.store, "country-roles", subject.limits.country_roles, entity=subject.iri
+    rows = stored_or_select_capped(
+        subject.store, subject.stored, "country-roles", subject.limits.country_roles, subject.iri
     )
     by_role: dict[str, list[RoleHolder]] = defaultdict(list)
     for row in sorted(rows, key=lambda r: catalog.label(r["member"].value).casefold()):
@@ -261,8 +261,8 @@ def _laws(subject: Subject) -> tuple[list[KeyLaw], bool, int]:
     """Key laws and policy documents (country-laws.rq), by date, undated last; whether there
     were more statements than ``PAGE_COUNTRY_LAWS``, and how many were read."""
     catalog = subject.catalog
-    rows = select_capped(
-        subject.store, "country-laws", subject.limits.country_laws, entity=subject.iri
+    rows = stored_or_select_capped(
+        subject.store, subject.stored, "country-laws", subject.limits.country_laws, subject.iri
     )
     found: dict[str, dict] = {}
     for row in rows:

@@ -22,7 +22,7 @@ from ....namespaces import DCT, RDFS, SKOS
 from ....store import Store
 from ...catalogue import Catalog
 from ..limits import Limits
-from ..queries import Term, bind, capped, load_query, rows_of, select, select_capped
+from ..queries import Term, select_capped, stored_or_select, stored_or_select_capped
 from ..statements import (
     RDF_TYPE,
     IncomingGroup,
@@ -42,7 +42,6 @@ __all__ = [
     "SectionView",
     "EntityPage",
     "read_subject",
-    "stored_or_select",
     "read_incoming",
     "entity_page",
 ]
@@ -169,22 +168,14 @@ def read_subject(
     )
 
 
-def stored_or_select(store: Store, stored: Mapping[str, list] | None, name: str, iri: str):
-    """The rows of page query ``name`` about ``iri``: the ones the build materialised when
-    ``stored`` has them (:attr:`Subject.stored`), else asked of the store."""
-    if stored is not None and name in stored:
-        return rows_of(stored[name])
-    return select(store, bind(load_query(name), entity=iri))
-
-
 def read_incoming(subject: Subject, query: str, **values: str) -> Incoming:
     """The references to the entity read by ``query`` (incoming*.rq, with ``values`` bound
     besides ``entity``; the first ``PAGE_INCOMING_LIMIT``), grouped."""
     cap = subject.limits.incoming
-    if query == "incoming" and subject.stored is not None and query in subject.stored:
-        rows = capped(rows_of(subject.stored[query]), cap)
-    else:
+    if values:  # incoming-except and incoming-source: never materialised
         rows = select_capped(subject.store, query, cap, entity=subject.iri, **values)
+    else:
+        rows = stored_or_select_capped(subject.store, subject.stored, query, cap, subject.iri)
     return Incoming(group_incoming(rows.rows, subject.catalog), len(rows), rows.truncated)
 
 

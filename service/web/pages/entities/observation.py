@@ -16,9 +16,9 @@ from typing import ClassVar
 
 from ....namespaces import MIG, QB, SDMX_ATTRIBUTE, SDMX_DIMENSION, SDMX_MEASURE
 from ..figures import BREAKDOWN_DIMS, Figure, read_figures, rival_rows
-from ..queries import Term, bind, load_query
+from ..queries import Term, bind, load_query, stored_or_select
 from ..statements import first_object, objects
-from .generic import Subject, stored_or_select
+from .generic import Subject
 
 __all__ = ["ObservationView", "Provenance", "Revision", "Revisions", "applies", "build"]
 
