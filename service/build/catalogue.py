@@ -24,12 +24,10 @@ from ..folding import normalise
 from ..iris import IriScheme
 from ..labels import LABEL_PREDICATES, SHORT_PREDICATES, label_rank
 from ..queries import load_query
-from .page_rows import write_page_rows
 
 __all__ = ["write_catalogue"]
 
 _RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
-_OBSERVATION = "http://purl.org/linked-data/cube#Observation"
 _FIELD = dict(LABEL_PREDICATES)
 
 
@@ -193,9 +191,6 @@ def write_catalogue(store, path: Path, scheme: IriScheme | None = None) -> dict[
             )
             name_count = write_names(connection, names)
             rivals = write_rivals(connection, store)
-            pages = write_page_rows(
-                connection, store, (i for i, t in types.items() if _OBSERVATION in t), countries
-            )
             for count_kind in ("indicator", "country", "source"):
                 connection.executemany(
                     "INSERT INTO figure_count VALUES (?, ?, ?)",
@@ -214,5 +209,4 @@ def write_catalogue(store, path: Path, scheme: IriScheme | None = None) -> dict[
         "names": name_count,
         "countries": len(countries),
         "figure_keys": rivals,
-        "materialised_pages": pages,
     }

@@ -10,9 +10,11 @@ Steps, each into ``.build-<ns>/`` until the last:
 2. serialise the dataset (N-Quads, sorted: its SHA-256 prefix is the dataset version) and
    bulk-load it into a RocksDB store with the default-graph merge (:mod:`.store_loader`),
    compacted, with the statistics VoID and the service description publish;
-3. the pages' catalogue (:mod:`.catalogue`), the gzipped dumps with ``SHA256SUMS``
-   (:mod:`.dumps`), the figures table with its CSVW metadata (:mod:`.figures_table`)
-   and the VoID, DCAT and service descriptions (:mod:`.descriptions`);
+3. the pages' catalogue (:mod:`.catalogue`) and, in the background meanwhile, the rows of
+   the observation and country pages' queries (:mod:`.page_rows`, written into it), the
+   gzipped dumps with ``SHA256SUMS`` (:mod:`.dumps`), the figures table with its CSVW
+   metadata (:mod:`.figures_table`) and the VoID, DCAT and service descriptions
+   (:mod:`.descriptions`);
 4. ``meta.json`` last, listing the size and SHA-256 of every file; the folder is renamed to
    ``gen-<version>-<ns>`` and ``current`` switched to it (rename of a symlink), then old
    generations are pruned to ``KEEP_GENERATIONS``.
@@ -53,6 +55,7 @@ from .changes_validation import validate_changes
 from .descriptions import write_descriptions
 from .dumps import write_dumps
 from .figures_table import write_figures_table
+from .page_rows import PageRows
 from .sources import LoadedSources, load
 from .store_loader import load_store
 from .validation import (
@@ -364,9 +367,15 @@ def publish(
             _hold("store")
             _step(progress, "writing the catalogue")
             catalogue = write_catalogue(store, work / gens.CATALOGUE)
-            _step(progress, "writing the dumps, the figures table and the descriptions")
-            write_dumps(work / gens.DUMPS, nquads=nquads, trig=trig)
-            write_figures_table(store, work)
+            _step(progress, "writing the pages' rows, the dumps, the figures table")
+            page_rows = PageRows(store, work / gens.CATALOGUE)  # in the background
+            try:
+                write_dumps(work / gens.DUMPS, nquads=nquads, trig=trig)
+                write_figures_table(store, work)
+            except BaseException:
+                page_rows.abandon()
+                raise
+            catalogue["materialised_pages"] = page_rows.finish()
             if producers:
                 _gzip_file(work / gens.PRODUCERS, producers)
             _hold("files")
