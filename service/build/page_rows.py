@@ -44,7 +44,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from ..queries import load_query
+from ..queries import bind, load_query
 
 __all__ = [
     "QUERIES",
@@ -68,15 +68,10 @@ BATCH = 1000
 _OBSERVATION = "http://purl.org/linked-data/cube#Observation"
 
 
-def _values(iris: list[str]) -> str:
-    return "VALUES ?entity { " + " ".join(str(ox.NamedNode(i)) for i in iris) + " }"
-
-
 def _batch_rows(store, name: str, iris: list[str]) -> dict[str, list[dict]]:
     """The SPARQL JSON bindings of page query ``name`` for each of ``iris`` (the query binds
     ``?entity`` at its ``#@values`` markers and projects it)."""
-    text = load_query(f"pages/{name}")
-    text = text.replace("#@values ?entity", _values(iris))  # every marker
+    text = bind(load_query(f"pages/{name}"), [{"entity": iri} for iri in iris])
     result = store.query(text)
     data = json.loads(result.serialize(format=ox.QueryResultsFormat.JSON))
     by_entity: dict[str, list[dict]] = defaultdict(list)
